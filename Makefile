@@ -1,0 +1,35 @@
+# Qalqan: every target sets up (or refreshes) .venv first; all targets are idempotent.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+SHARED  ?= ../shared/data
+
+.PHONY: setup run test bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# PyICU (pulled in by rigour/followthemoney) compiles against ICU; install its headers only if
+# pkg-config cannot find them.
+$(STAMP): pyproject.toml | $(BIN)/python
+	@pkg-config --exists icu-uc 2>/dev/null || { \
+	  echo "ICU headers missing: installing libicu-dev pkg-config"; \
+	  apt-get update -qq && apt-get install -y -qq libicu-dev pkg-config; }
+	$(BIN)/pip install -q -e '.[test,bench]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	$(BIN)/qalqan serve --host 127.0.0.1 --port 8000
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache

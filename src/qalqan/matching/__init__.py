@@ -1,0 +1,1 @@
+"""The matching engine: candidate index, features, scorer, calibration."""

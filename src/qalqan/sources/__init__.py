@@ -1,0 +1,1 @@
+"""List readers. Each yields `qalqan.model.Entity` and reports bad records in a `Report`."""
