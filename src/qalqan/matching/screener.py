@@ -1,53 +1,101 @@
-"""PROVISIONAL: the public contract of the Screener. The engine behind it is being written
-(index + features + calibrated scorer); this brute-force body only lets adapters be built
-against the interface meanwhile. Signatures below are stable."""
+"""The Screener: lists in, ranked and explained matches out.
+
+Built once per set of list versions (compiling every entity and indexing its names), then
+read-only: safe to share between threads, and between processes forked after it is built.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from rapidfuzz import fuzz
-from rigour.text import ascii_text
-
-from qalqan.model import Entity, ListInfo, Match, Query, FeatureResult
-
-DEFAULT_THRESHOLD = 0.7
+from qalqan.matching.compiled import Compiled, compile_entity, compile_query, weigh
+from qalqan.matching.config import MatchConfig, load_config
+from qalqan.matching.features import COMPATIBLE_SCHEMATA, SimilarityMemo
+from qalqan.matching.index import NameIndex
+from qalqan.matching.scorer import score
+from qalqan.model import Entity, ListInfo, Match, Query
 
 
 class Screener:
-    """Screens queries against one or more loaded lists. Thread-safe for reading; cheap to share."""
+    """Screens queries against one or more loaded lists."""
 
-    def __init__(self, entities: Iterable[Entity], lists: Sequence[ListInfo] = (), threshold: float = DEFAULT_THRESHOLD):
+    def __init__(
+        self,
+        entities: Iterable[Entity],
+        lists: Sequence[ListInfo] = (),
+        threshold: float | None = None,
+        config: MatchConfig | None = None,
+    ):
+        self.config = config or load_config()
+        self.threshold = self.config.threshold if threshold is None else threshold
         self.lists: list[ListInfo] = list(lists)
-        self.threshold = threshold
-        self._entities: dict[str, Entity] = {e.id: e for e in entities}
+        self._entities: list[Entity] = []
+        self._by_id: dict[str, int] = {}
+        for entity in entities:
+            if entity.id in self._by_id:
+                raise ValueError(f"duplicate entity id {entity.id!r}")
+            self._by_id[entity.id] = len(self._entities)
+            self._entities.append(entity)
+        self._compiled: list[Compiled] = [compile_entity(e) for e in self._entities]
+        self.index = NameIndex(self._compiled, self.config)
+        rarity, particle = self.index.rarity, self.config.particle_weight
+        self._compiled = [weigh(c, rarity, particle) for c in self._compiled]
+        self._memo: SimilarityMemo = {}
 
     @classmethod
-    def from_lists(cls, specs: Sequence[str], threshold: float = DEFAULT_THRESHOLD) -> "Screener":
+    def from_lists(cls, specs: Sequence[str], threshold: float | None = None) -> "Screener":
         """Load lists by spec ("PATH" or "FORMAT:PATH"); raises ListError if any is unusable."""
-        from qalqan.sources.registry import read_list
+        from qalqan.sources.registry import read_list  # adapters call inward; this is a convenience
 
-        loaded = [read_list(s) for s in specs]
-        return cls([e for l in loaded for e in l.entities], [l.info for l in loaded], threshold)
+        loaded = [read_list(spec) for spec in specs]
+        return cls([e for item in loaded for e in item.entities], [item.info for item in loaded], threshold)
 
     def __len__(self) -> int:
         return len(self._entities)
 
     def get(self, entity_id: str) -> Entity | None:
-        return self._entities.get(entity_id)
+        idx = self._by_id.get(entity_id)
+        return None if idx is None else self._entities[idx]
 
     def entities(self) -> Iterable[Entity]:
-        return self._entities.values()
+        return iter(self._entities)
 
-    def match(self, query: Query, *, limit: int = 5, threshold: float | None = None, lists: Sequence[str] | None = None) -> list[Match]:
-        """Best candidates first, at most `limit`; `match` is set at `threshold` (default: calibrated)."""
-        thr = self.threshold if threshold is None else threshold
-        out = []
-        q = [ascii_text(n).lower() for n in query.names]
-        for e in self._entities.values():
-            if lists and e.list not in lists:
-                continue
-            s = max(fuzz.token_sort_ratio(a, ascii_text(n.value).lower()) for a in q for n in e.names) / 100
-            out.append(Match(e, s, s >= thr, (FeatureResult("name", s, 1.0, query.names[0], e.caption),)))
-        out.sort(key=lambda m: -m.score)
-        return out[:limit]
+    def match(
+        self,
+        query: Query,
+        *,
+        limit: int = 5,
+        threshold: float | None = None,
+        lists: Sequence[str] | None = None,
+    ) -> list[Match]:
+        """Best candidates first, at most `limit`; `match` is set at `threshold` (default:
+        the calibrated one). Candidates scoring 0 are not returned."""
+        threshold = self.threshold if threshold is None else threshold
+        cq = weigh(compile_query(query), self.index.rarity, self.config.particle_weight)
+        if not cq.names:
+            return []
+        allowed = COMPATIBLE_SCHEMATA[query.schema]
+        wanted = frozenset(lists) if lists else None
+        entities = self._entities
+
+        def accept(idx: int) -> bool:
+            entity = entities[idx]
+            return entity.schema in allowed and (wanted is None or entity.list in wanted)
+
+        tokens = [t for name in cq.names for t in name.tokens]
+        shortlist, relevant = self.index.candidates(tokens, max(limit, self.config.candidates), accept)
+        results = []
+        for idx in shortlist:
+            total, explanation = score(cq, self._compiled[idx], self.config, self._memo, relevant)
+            if total > 0.0:
+                results.append(Match(entities[idx], total, total >= threshold, explanation))
+        results.sort(key=lambda m: (-m.score, m.entity.id))
+        return results[:limit]
+
+
+def score_pair(query: Query, entity: Entity, config: MatchConfig | None = None, threshold: float | None = None) -> Match:
+    """Score one query against one entity with no list around it (every token equally rare)."""
+    config = config or load_config()
+    threshold = config.threshold if threshold is None else threshold
+    total, explanation = score(compile_query(query), compile_entity(entity), config)
+    return Match(entity, total, total >= threshold, explanation)

@@ -1,6 +1,7 @@
 """Pure types shared by every layer: entities, queries, matches, features. No I/O here."""
 
 from qalqan.model.entity import (
+    SCHEMA_ALIASES,
     SCHEMATA,
     DateKind,
     Document,
@@ -9,14 +10,18 @@ from qalqan.model.entity import (
     NameKind,
     NameQuality,
     PartialDate,
+    base_schema,
 )
 from qalqan.model.lists import ListInfo
-from qalqan.model.match import FeatureResult, Match
+from qalqan.model.match import AlignedToken, FeatureResult, Match
 from qalqan.model.query import Query
 from qalqan.model.report import ListError, RecordIssue, Report
 
 __all__ = [
+    "AlignedToken",
     "SCHEMATA",
+    "SCHEMA_ALIASES",
+    "base_schema",
     "DateKind",
     "Document",
     "Entity",

@@ -8,6 +8,26 @@ from qalqan.model.entity import Entity
 
 
 @dataclass(frozen=True, slots=True)
+class AlignedToken:
+    """One step of a name alignment: which query token met which candidate token, and how."""
+
+    query: str | None  # None: a candidate token the query did not have
+    candidate: str | None  # None: a query token the candidate did not have
+    similarity: float
+    how: str  # "exact", "variant", "skeleton", "fuzzy", "initial", "joined", "unmatched"
+    weight: float  # the token's rarity weight in the coverage sums
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "query": self.query,
+            "candidate": self.candidate,
+            "similarity": round(self.similarity, 4),
+            "how": self.how,
+            "weight": round(self.weight, 4),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class FeatureResult:
     """One feature's evidence for one (query, candidate) pair.
 
@@ -22,13 +42,14 @@ class FeatureResult:
     query_value: str | None = None
     candidate_value: str | None = None
     detail: str | None = None  # a short machine-readable tag, e.g. "day-month-swapped"
+    alignment: tuple[AlignedToken, ...] = ()  # name features: the token-by-token evidence
 
     @property
     def contribution(self) -> float:
         return self.score * self.weight
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "feature": self.feature,
             "score": round(self.score, 4),
             "weight": self.weight,
@@ -37,6 +58,9 @@ class FeatureResult:
             "candidate_value": self.candidate_value,
             "detail": self.detail,
         }
+        if self.alignment:
+            out["alignment"] = [a.as_dict() for a in self.alignment]
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,106 @@
+"""Entities and queries in the form the features compare: tokenised names, normalised ids.
+
+Compiling is done once per entity when an index is built and once per query, so the features
+themselves stay small pure functions over prepared values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from qalqan.model import Entity, NameQuality, PartialDate, Query
+from qalqan.names.tokens import Token, name_tokens, skeleton
+
+_DOC_JUNK = re.compile(r"[^0-9a-z]")
+
+
+def normalise_document(number: str) -> str:
+    """Document numbers compare without spaces, dashes, case or leading zeros."""
+    return _DOC_JUNK.sub("", number.lower()).lstrip("0")
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledName:
+    value: str  # as written
+    tokens: tuple[Token, ...]
+    low_quality: bool = False
+    #: Rarity weight of each token (particles get `particle_weight`); empty until weighed
+    #: against an index, and then treated as all 1.0.
+    weights: tuple[float, ...] = ()
+    #: Skeletons of adjacent token pairs written together, with the first token's position,
+    #: so "Abdulrahman" can meet "Abdul Rahman" by a set lookup.
+    joined: dict[str, int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """A query or an entity, reduced to what the features read."""
+
+    schema: str
+    names: tuple[CompiledName, ...]
+    birth_dates: tuple[PartialDate, ...]
+    nationalities: frozenset[str]
+    countries: frozenset[str]  # nationalities plus residence / address / jurisdiction countries
+    documents: frozenset[str]  # normalised numbers
+    gender: str | None
+
+
+def _joined(tokens: tuple[Token, ...]) -> dict[str, int] | None:
+    if len(tokens) < 2:
+        return None
+    return {skeleton(a.key + b.key): i for i, (a, b) in enumerate(zip(tokens, tokens[1:])) if not (a.particle or b.particle)}
+
+
+def _names(values: list[tuple[str, bool]], organisation: bool) -> tuple[CompiledName, ...]:
+    out: dict[tuple[Token, ...], CompiledName] = {}
+    for value, low in values:
+        tokens = name_tokens(value, organisation)
+        if not tokens:
+            continue
+        seen = out.get(tokens)
+        if seen is None or (seen.low_quality and not low):
+            out[tokens] = CompiledName(value, tokens, low, joined=_joined(tokens))
+    return tuple(out.values())
+
+
+def weigh(record: Compiled, rarity: Callable[[Token], float], particle_weight: float) -> Compiled:
+    """The record with each name's token weights filled in from an index's rarity."""
+    names = tuple(
+        replace(n, weights=tuple(particle_weight if t.particle else rarity(t) for t in n.tokens)) for n in record.names
+    )
+    return replace(record, names=names)
+
+
+def is_organisation(schema: str) -> bool:
+    return schema in ("Organization", "LegalEntity", "Vessel")
+
+
+def compile_entity(entity: Entity) -> Compiled:
+    org = is_organisation(entity.schema) and entity.schema != "LegalEntity"
+    names = _names([(n.value, n.quality is NameQuality.LOW) for n in entity.names], org)
+    nats = frozenset(entity.nationalities)
+    return Compiled(
+        schema=entity.schema,
+        names=names,
+        birth_dates=entity.birth_dates,
+        nationalities=nats,
+        countries=nats | frozenset(entity.countries),
+        documents=frozenset(d for d in (normalise_document(x.number) for x in entity.documents) if len(d) >= 4),
+        gender=entity.gender,
+    )
+
+
+def compile_query(query: Query) -> Compiled:
+    org = query.schema in ("Organization", "Vessel")
+    nats = frozenset(query.nationalities)
+    return Compiled(
+        schema=query.schema,
+        names=_names([(n, False) for n in query.names if n.strip()], org),
+        birth_dates=query.birth_dates,
+        nationalities=nats,
+        countries=nats | frozenset(query.countries),
+        documents=frozenset(d for d in (normalise_document(x.number) for x in query.documents) if len(d) >= 4),
+        gender=query.gender,
+    )

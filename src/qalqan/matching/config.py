@@ -1,0 +1,73 @@
+"""Every number that shapes a score, in one place, loaded from the calibration output.
+
+`calibration.json` beside this file is written by `python -m bench.calibrate`, which prints the
+figures each value was chosen on (development data only: labelled name pairs, the UN list's own
+aliases, US Congress members as non-listed people, synthetic namesakes). The defaults below are
+the values used before calibration and the starting point of its search.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields, replace
+from importlib import resources
+
+
+@dataclass(frozen=True, slots=True)
+class MatchConfig:
+    # -- decision -------------------------------------------------------------------------
+    threshold: float = 0.70  # score at or above which a candidate is a `match` (an alert)
+
+    # -- name similarity --------------------------------------------------------------------
+    #: name score = query_coverage ** query_exponent * candidate_coverage ** candidate_exponent.
+    #: The query side matters most (what the user knows must be there); unmatched candidate
+    #: tokens (patronymic chains, extra given names on lists) cost less.
+    query_exponent: float = 1.0
+    candidate_exponent: float = 0.35
+    #: Token similarity by evidence: same spelling, same variant key (Mohammed/Muhammad), same
+    #: consonant skeleton, or an edit-distance similarity of keys at or above `fuzzy_floor`.
+    key_similarity: float = 0.95
+    skeleton_similarity: float = 0.85
+    fuzzy_floor: float = 0.72
+    initial_similarity: float = 0.6  # "J" against "John"
+    #: Weight of a token = floor + (1 - floor) * normalised IDF over the indexed names, so a
+    #: frequent token (Mohammed, Ali) counts less than a rare one (Baghdadi).
+    rarity_floor: float = 0.25
+    particle_weight: float = 0.05  # al, bin, de ...: spelling glue, hardly evidence
+    low_quality_factor: float = 0.92  # UN "Low" / OFAC weak aliases: too broad to rely on alone
+
+    # -- evidence beyond the name (added to the name score; negative when they conflict) ------
+    dob_match_weight: float = 0.08
+    dob_conflict_weight: float = 0.30
+    approximate_years: int = 2  # UN "APPROXIMATELY 1975" accepts 1973..1977
+    nationality_match_weight: float = 0.04
+    country_conflict_weight: float = 0.12
+    document_match_weight: float = 0.40
+    document_conflict_weight: float = 0.10
+    gender_conflict_weight: float = 0.25
+    schema_conflict_weight: float = 1.0
+
+    # -- retrieval -------------------------------------------------------------------------
+    candidates: int = 24  # how many retrieved entities are fully scored per query
+    common_posting: int = 20_000  # postings longer than this are used only if nothing rarer is
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def load_config(overrides: dict[str, float] | None = None) -> MatchConfig:
+    """The calibrated configuration (or the defaults if no calibration was committed)."""
+    config = MatchConfig()
+    try:
+        text = resources.files("qalqan.matching").joinpath("calibration.json").read_text("utf-8")
+        values = json.loads(text).get("config", {})
+    except FileNotFoundError:
+        values = {}
+    known = {f.name for f in fields(MatchConfig)}
+    config = replace(config, **{k: v for k, v in values.items() if k in known})
+    if overrides:
+        unknown = set(overrides) - known
+        if unknown:
+            raise ValueError(f"unknown matching settings: {sorted(unknown)}")
+        config = replace(config, **overrides)
+    return config

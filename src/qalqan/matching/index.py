@@ -1,0 +1,148 @@
+"""Candidate retrieval: an inverted index from name-token keys to entities, built once per list
+version, so a query's cost grows with its candidates and not with the list.
+
+Two levels. The *vocabulary* (distinct token keys of all indexed names) is small even for a
+million entities; fuzzy expansion of a query token (same consonant skeleton, one deletion away)
+runs over the vocabulary only. The *postings* map each key to the entities whose names hold it,
+as compact integer arrays.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from array import array
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+
+from qalqan.matching.compiled import Compiled
+from qalqan.matching.config import MatchConfig
+from qalqan.names.tokens import Token, skeleton
+
+#: Filters candidates by index position (schema compatibility, list selection).
+Acceptor = Callable[[int], bool]
+
+#: Similarity credited to a vocabulary key reached by each kind of expansion when ranking
+#: candidates (full scoring decides later; these only order the shortlist).
+_EXPANSION_SIMILARITY = {"key": 1.0, "skeleton": 0.85, "deletion": 0.8}
+#: Keys shorter than this get no deletion neighbourhood: "ali" minus a letter is noise.
+_MIN_DELETION_KEY = 5
+
+
+def _deletions(key: str) -> set[str]:
+    return {key[:i] + key[i + 1 :] for i in range(len(key))}
+
+
+class Rarity:
+    """Rarity weight of a token key in [floor, 1]: normalised inverse document frequency over the
+    indexed entities. Keys not in the index are as rare as can be (weight 1)."""
+
+    __slots__ = ("_weights",)
+
+    def __init__(self, document_frequency: dict[str, int], entities: int, floor: float):
+        scale = math.log(entities + 1.0)
+        self._weights: dict[str, float] = {}
+        if scale <= 0.0:
+            return
+        for key, df in document_frequency.items():
+            idf = min(1.0, max(0.0, math.log((entities + 1.0) / df) / scale))
+            self._weights[key] = floor + (1.0 - floor) * idf
+
+    def __call__(self, token: Token) -> float:
+        return self._weights.get(token.key, 1.0)
+
+
+class NameIndex:
+    """Inverted index over the names of compiled entities."""
+
+    def __init__(self, compiled: Sequence[Compiled], config: MatchConfig):
+        self.config = config
+        self.size = len(compiled)
+        building: dict[str, list[int]] = defaultdict(list)
+        for idx, record in enumerate(compiled):
+            keys = {t.key for name in record.names for t in name.tokens if not t.particle}
+            for key in keys:
+                building[key].append(idx)
+        self._postings: dict[str, array] = {k: array("i", v) for k, v in building.items()}
+        del building
+        self._skeletons: dict[str, list[str]] = defaultdict(list)
+        self._deletions: dict[str, list[str]] = defaultdict(list)
+        for key in self._postings:
+            self._skeletons[skeleton(key)].append(key)
+            if len(key) >= _MIN_DELETION_KEY:
+                for d in _deletions(key):
+                    self._deletions[d].append(key)
+        self.rarity = Rarity({k: len(v) for k, v in self._postings.items()}, self.size, config.rarity_floor)
+        self._large_sets: dict[str, frozenset[int]] = {}
+
+    @property
+    def vocabulary_size(self) -> int:
+        return len(self._postings)
+
+    def expand(self, token: Token) -> dict[str, float]:
+        """Vocabulary keys a query token may stand for, with the similarity of each."""
+        found: dict[str, float] = {}
+        if token.key in self._postings:
+            found[token.key] = _EXPANSION_SIMILARITY["key"]
+        for key in self._skeletons.get(skeleton(token.key), ()):
+            found.setdefault(key, _EXPANSION_SIMILARITY["skeleton"])
+        if len(token.key) >= _MIN_DELETION_KEY - 1:
+            probes = _deletions(token.key) | {token.key}
+            for probe in probes:
+                for key in self._deletions.get(probe, ()):
+                    found.setdefault(key, _EXPANSION_SIMILARITY["deletion"])
+                if probe in self._postings and probe != token.key:
+                    found.setdefault(probe, _EXPANSION_SIMILARITY["deletion"])
+        return found
+
+    def _as_set(self, key: str) -> frozenset[int]:
+        cached = self._large_sets.get(key)
+        if cached is None:
+            cached = self._large_sets[key] = frozenset(self._postings[key])
+        return cached
+
+    def candidates(
+        self, tokens: Iterable[Token], limit: int, accept: Acceptor | None = None
+    ) -> tuple[list[int], frozenset[str]]:
+        """The `limit` entities sharing the most rarity-weighted query tokens, best first, and
+        the vocabulary keys the query tokens were expanded to.
+
+        Tokens are taken rarest first. A token whose postings exceed `common_posting` only
+        strengthens candidates already found, unless nothing rarer found any.
+        """
+        expanded = []
+        seen_keys: set[str] = set()
+        for token in tokens:
+            if token.particle or token.key in seen_keys:
+                continue
+            seen_keys.add(token.key)
+            keys = self.expand(token)
+            if keys:
+                size = sum(len(self._postings[k]) for k in keys)
+                expanded.append((size, token, keys))
+        expanded.sort(key=lambda item: item[0])
+        scores: dict[int, float] = {}
+        for size, token, keys in expanded:
+            weight = self.rarity(token)
+            if size > self.config.common_posting and scores:
+                for key, sim in keys.items():
+                    members = self._as_set(key)
+                    gain = sim * weight
+                    for idx in scores:
+                        if idx in members:
+                            scores[idx] += gain
+                continue
+            local: dict[int, float] = {}
+            for key, sim in keys.items():
+                gain = sim * weight
+                for idx in self._postings[key]:
+                    if local.get(idx, 0.0) < gain:
+                        local[idx] = gain
+            for idx, gain in local.items():
+                scores[idx] = scores.get(idx, 0.0) + gain
+        relevant = frozenset(key for _, _, keys in expanded for key in keys)
+        if accept is not None:
+            ranked = heapq.nlargest(limit * 4, scores.items(), key=lambda item: item[1])
+            return [idx for idx, _ in ranked if accept(idx)][:limit], relevant
+        return [idx for idx, _ in heapq.nlargest(limit, scores.items(), key=lambda item: item[1])], relevant
+

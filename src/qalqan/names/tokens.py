@@ -1,0 +1,123 @@
+"""From a name as written to the tokens the matcher compares.
+
+A name is latinised (any script to lower-case ASCII words), stripped of honorifics and
+organisation legal forms, and split into tokens. Each token carries three forms of decreasing
+precision: its Latin spelling, a spelling-variant key (Mohammed / Muhammad -> one key) and a
+consonant skeleton (for vowel and typo noise). Particles (al, bin, de, ...) are kept but marked,
+so they count for little; the Arabic theophoric/kunya prefixes (abd, abu, umm) are glued to the
+following token, because "Abdul Rahman", "Abd al-Rahman" and "Abdulrahman" are one name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rigour.names import remove_org_types
+
+from qalqan.names.keys import token_key
+from qalqan.names.translit import latinize
+
+#: Titles and honorifics that precede names on lists and manifests; dropped when at least two
+#: other tokens remain (so a person actually named "Imam" or "Haji" still has a name).
+HONORIFICS = frozenset(
+    """mr mrs ms miss dr prof sir sheikh shaikh shaykh sheik mullah mulla mullo maulavi mawlawi
+    maulvi moulvi mawlavi maulana haji hajji hadji alhaji qari hafiz hafez mufti sayyid sayed
+    syed said_ ustad ustadh ustaz general gen colonel col major maj captain capt lieutenant lt
+    commander brigadier admiral sergeant eng engineer doctor""".split()
+)
+
+#: Connecting words of personal and family names: kept as tokens, weighted as near-nothing.
+PARTICLES = frozenset(
+    """al el ul ol il ad ad ar as at az an ash adh ath bin ibn ben bint binti bte bt b ibnu
+    ould wuld walad oglu ogly uulu uly kyzy qyzy kizi de da di del della der des du la le van
+    von den ter zu y e and""".split()
+)
+
+#: Prefixes that form one name with the next token (Abd al-Rahman = Abdulrahman, Abu Bakr =
+#: Abubakr). The glued form is what both sides compare, so spacing variants meet.
+GLUE_PREFIXES = frozenset("abd abdul abdel abdal abdil abdol abdur abdu abu abou abo umm um".split())
+#: Articles that may sit between a glue prefix and its noun ("abd al rahman").
+_ARTICLES = frozenset("al el ul ol il ad ar as at az an ash ur ud".split())
+
+_VOWELS = re.compile(r"[aeiouy]+")
+_REPEATS = re.compile(r"(.)\1+")
+#: "abdul-", "abdel-", "abdal-", "abdur-" ... written as one word: the servant-of prefix plus an
+#: article, spelled many ways. Reduced to "abd" so Abdulrahman meets Abd al-Rahman.
+_ABD_ARTICLE = re.compile(r"^abd(?:ul|el|al|ol|il|ur|ar|er|us|as|un|an|u|i|e)?(?=[a-z]{3,}$)")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One comparable token of a name."""
+
+    text: str  # latinised spelling, e.g. "mohammed"
+    key: str  # spelling-variant key, e.g. the same for "muhammad"
+    skeleton: str  # consonant skeleton of the key: first letter kept, vowels dropped
+    particle: bool = False
+
+    def __str__(self) -> str:
+        return self.text
+
+
+#: The skeleton also folds voicing and affricate spellings (p/b, t/d, k/g/q/c, ch/j/zh/dj, w/v),
+#: which romanisation systems disagree on (Korean Chon/Jon, Kuk/Guk; Arabic Gh/Q/K).
+_VOICING = (("dzh", "j"), ("dj", "j"), ("zh", "j"), ("ch", "j"), ("tch", "j"), ("sch", "s"), ("p", "b"), ("t", "d"), ("k", "g"), ("q", "g"), ("c", "g"), ("w", "v"))
+
+
+def skeleton(key: str) -> str:
+    """Consonant skeleton of a key: the first letter kept (vowel or not), then consonants only,
+    with voicing folded and repeated letters collapsed."""
+    if len(key) <= 2:
+        return key
+    out = key
+    for spelling, folded in _VOICING:
+        out = out.replace(spelling, folded)
+    out = out[0] + _VOWELS.sub("", out[1:])
+    return _REPEATS.sub(r"\1", out)
+
+
+def _glue(words: list[str]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word in GLUE_PREFIXES and i + 1 < len(words):
+            j = i + 1
+            if words[j] in _ARTICLES and j + 1 < len(words):
+                j += 1  # abd al rahman -> abdrahman (the article is spelling, not name)
+            stem = "abd" if word.startswith("abd") else word
+            out.append(stem + words[j])
+            i = j + 1
+            continue
+        if word.startswith("abd"):
+            word = _ABD_ARTICLE.sub("abd", word)
+        out.append(word)
+        i += 1
+    return out
+
+
+@lru_cache(maxsize=200_000)
+def _token(word: str) -> Token:
+    key = token_key(word)
+    return Token(word, key, skeleton(key), word in PARTICLES)
+
+
+@lru_cache(maxsize=100_000)
+def name_tokens(name: str, organisation: bool = False) -> tuple[Token, ...]:
+    """Tokens of one name. `organisation` strips legal forms (LLC, ТОО, JSC, ...) via rigour."""
+    text = name
+    if organisation:
+        stripped = remove_org_types(text, replacement=" ")
+        if stripped and stripped.strip():
+            text = stripped
+    words = latinize(text).split()
+    if not words:
+        return ()
+    if not organisation:
+        kept = [w for w in words if w not in HONORIFICS]
+        if len(kept) >= 2:
+            words = kept
+        words = _glue(words)
+    return tuple(_token(w) for w in words)
