@@ -48,7 +48,10 @@ class MatchConfig:
     schema_conflict_weight: float = 1.0
 
     # -- retrieval -------------------------------------------------------------------------
-    candidates: int = 24  # how many retrieved entities are fully scored per query
+    candidates: int = 24  # at most this many retrieved entities are fully scored per query
+    #: ... and beyond the first `limit`, only those whose retrieval gain (rarity-weighted query
+    #: tokens found) is at least this share of the best candidate's.
+    retrieval_ratio: float = 0.5
     common_posting: int = 20_000  # postings longer than this are used only if nothing rarer is
 
     def as_dict(self) -> dict[str, float | int]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import heapq
 import math
 from array import array
+
+import numpy as np
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
@@ -25,6 +27,13 @@ Acceptor = Callable[[int], bool]
 #: Similarity credited to a vocabulary key reached by each kind of expansion when ranking
 #: candidates (full scoring decides later; these only order the shortlist).
 _EXPANSION_SIMILARITY = {"key": 1.0, "skeleton": 0.85, "deletion": 0.8}
+#: Above this many postings in a query's expansion, candidates are counted with numpy (its
+#: fixed cost, ~0.1 ms, pays off only on long postings: large lists, common names).
+_NUMPY_FROM = 4_000
+#: How many of the numpy-counted candidates are handed back for ranking and filtering.
+_NUMPY_KEEP = 512
+#: Retrieval gain of a shared document number: above any name evidence, so it is always scored.
+_DOCUMENT_GAIN = 100.0
 #: Keys shorter than this get no deletion neighbourhood: "ali" minus a letter is noise.
 _MIN_DELETION_KEY = 5
 
@@ -72,6 +81,10 @@ class NameIndex:
             if len(key) >= _MIN_DELETION_KEY:
                 for d in _deletions(key):
                     self._deletions[d].append(key)
+        self._documents: dict[str, list[int]] = defaultdict(list)
+        for idx, record in enumerate(compiled):
+            for number in record.documents:
+                self._documents[number].append(idx)
         self.rarity = Rarity({k: len(v) for k, v in self._postings.items()}, self.size, config.rarity_floor)
         self._large_sets: dict[str, frozenset[int]] = {}
 
@@ -95,32 +108,8 @@ class NameIndex:
                     found.setdefault(probe, _EXPANSION_SIMILARITY["deletion"])
         return found
 
-    def _as_set(self, key: str) -> frozenset[int]:
-        cached = self._large_sets.get(key)
-        if cached is None:
-            cached = self._large_sets[key] = frozenset(self._postings[key])
-        return cached
-
-    def candidates(
-        self, tokens: Iterable[Token], limit: int, accept: Acceptor | None = None
-    ) -> tuple[list[int], frozenset[str]]:
-        """The `limit` entities sharing the most rarity-weighted query tokens, best first, and
-        the vocabulary keys the query tokens were expanded to.
-
-        Tokens are taken rarest first. A token whose postings exceed `common_posting` only
-        strengthens candidates already found, unless nothing rarer found any.
-        """
-        expanded = []
-        seen_keys: set[str] = set()
-        for token in tokens:
-            if token.particle or token.key in seen_keys:
-                continue
-            seen_keys.add(token.key)
-            keys = self.expand(token)
-            if keys:
-                size = sum(len(self._postings[k]) for k in keys)
-                expanded.append((size, token, keys))
-        expanded.sort(key=lambda item: item[0])
+    def _accumulate(self, expanded: list[tuple[int, Token, dict[str, float]]]) -> dict[int, float]:
+        """Candidate scores in plain Python: the fast way for short postings."""
         scores: dict[int, float] = {}
         for size, token, keys in expanded:
             weight = self.rarity(token)
@@ -140,9 +129,88 @@ class NameIndex:
                         local[idx] = gain
             for idx, gain in local.items():
                 scores[idx] = scores.get(idx, 0.0) + gain
+        return scores
+
+    def _accumulate_numpy(self, expanded: list[tuple[int, Token, dict[str, float]]]) -> dict[int, float]:
+        """The same scores with numpy, for long postings (large lists, common names): per
+        (entity, token) the best expansion counts, then the tokens' gains are summed."""
+        n_tokens = len(expanded)
+        found: np.ndarray | None = None
+        id_parts: list[np.ndarray] = []
+        gain_parts: list[np.ndarray] = []
+        for t_idx, (size, token, keys) in enumerate(expanded):
+            weight = self.rarity(token)
+            for key, sim in keys.items():
+                ids = np.frombuffer(self._postings[key], dtype=np.int32)
+                if size > self.config.common_posting and found is not None:
+                    ids = ids[np.isin(ids, found, assume_unique=True)]
+                id_parts.append(ids.astype(np.int64) * n_tokens + t_idx)
+                gain_parts.append(np.full(len(ids), sim * weight))
+            if found is None and size <= self.config.common_posting and id_parts:
+                found = np.unique(np.concatenate(id_parts) // n_tokens).astype(np.int32)
+        if not id_parts:
+            return {}
+        pairs = np.concatenate(id_parts)
+        gains = np.concatenate(gain_parts)
+        order = np.lexsort((-gains, pairs))
+        pairs, gains = pairs[order], gains[order]
+        first = np.empty(len(pairs), dtype=bool)
+        first[0] = True
+        np.not_equal(pairs[1:], pairs[:-1], out=first[1:])
+        entity_ids, inverse = np.unique(pairs[first] // n_tokens, return_inverse=True)
+        totals = np.bincount(inverse, weights=gains[first])
+        keep = min(len(totals), _NUMPY_KEEP)
+        best = np.argpartition(-totals, keep - 1)[:keep]
+        return dict(zip(entity_ids[best].tolist(), totals[best].tolist(), strict=True))
+
+    def _as_set(self, key: str) -> frozenset[int]:
+        cached = self._large_sets.get(key)
+        if cached is None:
+            cached = self._large_sets[key] = frozenset(self._postings[key])
+        return cached
+
+    def candidates(
+        self,
+        tokens: Iterable[Token],
+        limit: int,
+        accept: Acceptor | None = None,
+        documents: Iterable[str] = (),
+    ) -> tuple[list[tuple[int, float]], frozenset[str]]:
+        """The `limit` entities sharing the most rarity-weighted query tokens, best first, each
+        with its retrieval gain (sum over query tokens of rarity x expansion similarity), and the
+        vocabulary keys the query tokens were expanded to. An entity holding one of the query's
+        (normalised) document numbers is always a candidate.
+
+        Tokens are taken rarest first. A token whose postings exceed `common_posting` only
+        strengthens candidates already found, unless nothing rarer found any.
+        """
+        expanded = []
+        seen_keys: set[str] = set()
+        for token in tokens:
+            if token.particle or token.key in seen_keys:
+                continue
+            seen_keys.add(token.key)
+            keys = self.expand(token)
+            if keys:
+                size = sum(len(self._postings[k]) for k in keys)
+                expanded.append((size, token, keys))
+        expanded.sort(key=lambda item: item[0])
+        total = sum(size for size, _, _ in expanded)
+        if total > _NUMPY_FROM:
+            scores = self._accumulate_numpy(expanded)
+        else:
+            scores = self._accumulate(expanded)
+        for idx in self._document_hits(documents):
+            scores[idx] = scores.get(idx, 0.0) + _DOCUMENT_GAIN
         relevant = frozenset(key for _, _, keys in expanded for key in keys)
         if accept is not None:
             ranked = heapq.nlargest(limit * 4, scores.items(), key=lambda item: item[1])
-            return [idx for idx, _ in ranked if accept(idx)][:limit], relevant
-        return [idx for idx, _ in heapq.nlargest(limit, scores.items(), key=lambda item: item[1])], relevant
+            return [item for item in ranked if accept(item[0])][:limit], relevant
+        return heapq.nlargest(limit, scores.items(), key=lambda item: item[1]), relevant
+
+    def _document_hits(self, documents: Iterable[str]) -> set[int]:
+        hits: set[int] = set()
+        for number in documents:
+            hits.update(self._documents.get(number, ()))
+        return hits
 

@@ -83,9 +83,14 @@ class Screener:
             return entity.schema in allowed and (wanted is None or entity.list in wanted)
 
         tokens = [t for name in cq.names for t in name.tokens]
-        shortlist, relevant = self.index.candidates(tokens, max(limit, self.config.candidates), accept)
+        shortlist, relevant = self.index.candidates(
+            tokens, max(limit, self.config.candidates), accept, cq.documents
+        )
         results = []
-        for idx in shortlist:
+        top_gain = shortlist[0][1] if shortlist else 0.0
+        for rank, (idx, gain) in enumerate(shortlist):
+            if rank >= limit and gain < self.config.retrieval_ratio * top_gain:
+                break  # ordered by gain: the rest share too little of the query to rank
             total, explanation = score(cq, self._compiled[idx], self.config, self._memo, relevant)
             if total > 0.0:
                 results.append(Match(entities[idx], total, total >= threshold, explanation))

@@ -1,0 +1,281 @@
+"""The screening-input reader: a CSV or JSON-lines file of people (or organisations) to screen.
+
+Columns: `id,schema,name,birth_date,nationality,gender,document_number`. Only `name` is
+required; `schema` defaults to Person and `id` to the row number. Any other column makes the
+whole file unusable (ListError naming it) before a single row is yielded, so a typo'd header
+never screens silently without its data. A bad value in one row does not stop the file: that
+row comes out as a `QueryRow` with `error` and `field` set, so it appears in the output in its
+place instead of vanishing.
+
+Rows are streamed (a generator), so memory stays bounded however long the file is.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from qalqan.model import SCHEMATA, Document, ListError, PartialDate, Query
+from qalqan.sources.values import country_code, parse_date
+
+#: The columns an input file may have, in the documented order.
+QUERY_COLUMNS = ("id", "schema", "name", "birth_date", "nationality", "gender", "document_number")
+REQUIRED_COLUMNS = ("name",)
+
+#: No real name is this long (the longest UN names are ~150 characters); anything longer is a
+#: broken export or an attack on the matcher's quadratic comparisons, so the row is rejected.
+MAX_NAME_CHARS = 1000
+#: Longest value accepted in any other column: dates, codes and document numbers are short.
+MAX_VALUE_CHARS = 200
+#: Python's csv module refuses fields over 128 KiB by default; a 10 MB field must reach our own
+#: per-row check (and a clear message) instead of aborting the whole file. 64 MiB bounds memory.
+CSV_FIELD_LIMIT = 64 * 1024 * 1024
+
+#: Several values in one cell (two nationalities, two dates) are separated like list aliases.
+MULTI_SEPARATOR = ";"
+
+_GENDERS = {
+    "male": "male", "m": "male", "man": "male",
+    "female": "female", "f": "female", "woman": "female", "w": "female",
+    "other": "other", "o": "other", "x": "other", "diverse": "other", "d": "other", "non-binary": "other",
+}
+# FtM schemata users commonly write that fold onto ours.
+_SCHEMA_ALIASES = {s.lower(): s for s in SCHEMATA} | {
+    "company": "Organization", "organisation": "Organization", "publicbody": "Organization",
+    "individual": "Person", "entity": "LegalEntity", "ship": "Vessel",
+}
+
+
+def normalise_gender(text: str) -> str | None:
+    """FtM's gender value (male / female / other) for common spellings; None if unrecognised."""
+    return _GENDERS.get(text.strip().lower())
+
+
+@dataclass(frozen=True, slots=True)
+class QueryRow:
+    """One input record: a query, or the reason it could not be made into one."""
+
+    row: int  # 1-based data row (line of a JSON-lines file, record after the header of a CSV)
+    id: str | int  # the input's own id, or the row number
+    query: Query | None
+    error: str | None = None
+    field: str | None = None
+
+    def error_record(self) -> dict[str, Any]:
+        """The output line for a row that could not be screened."""
+        where = f"row {self.row} (id {self.id})" + (f" field {self.field}" if self.field else "")
+        return {"id": self.id, "error": f"{where}: {self.error}", "row": self.row, "field": self.field}
+
+
+class _RowError(ValueError):
+    def __init__(self, field: str | None, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def detect_input_format(path: Path) -> str:
+    """'jsonl' when the first non-blank character opens a JSON object, else 'csv'."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return "jsonl" if head.startswith(b"{") else "csv"
+
+
+def _check_columns(path: str, columns: list[str], record: str | None = None, required: bool = True) -> None:
+    unknown = [c for c in columns if c not in QUERY_COLUMNS]
+    if unknown:
+        raise ListError(
+            path,
+            f"unknown column {unknown[0]!r}" + (f" (also {', '.join(map(repr, unknown[1:]))})" if unknown[1:] else "")
+            + f"; allowed columns: {', '.join(QUERY_COLUMNS)}",
+            record=record,
+            field=unknown[0],
+        )
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns] if required else []
+    if missing:
+        raise ListError(path, f"missing required column {missing[0]!r}", record=record, field=missing[0])
+
+
+def _split(value: str) -> list[str]:
+    return [v.strip() for v in value.split(MULTI_SEPARATOR) if v.strip()]
+
+
+def _text(values: dict[str, Any], key: str) -> str:
+    raw = values.get(key)
+    if raw is None:
+        return ""
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        raw = str(raw)
+    if not isinstance(raw, str):
+        raise _RowError(key, f"expected text, got {type(raw).__name__}")
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:  # surrogate-escaped bytes: the file is not UTF-8 here
+        raise _RowError(key, "value is not valid UTF-8") from None
+    limit = MAX_NAME_CHARS if key == "name" else MAX_VALUE_CHARS
+    if len(raw) > limit:
+        raise _RowError(key, f"value is {len(raw)} characters long; at most {limit} are accepted")
+    return raw.strip()
+
+
+def make_query(values: dict[str, Any], row_id: str | int) -> Query:
+    """A Query from one record's column values; raises _RowError naming the field."""
+    name = _text(values, "name")
+    if not name:
+        raise _RowError("name", "empty name")
+    schema_raw = _text(values, "schema")
+    schema = _SCHEMA_ALIASES.get(schema_raw.lower().replace(" ", ""), None) if schema_raw else "Person"
+    if schema is None:
+        raise _RowError("schema", f"unknown schema {schema_raw!r}; expected one of {', '.join(SCHEMATA)}")
+    dates: list[PartialDate] = []
+    for text in _split(_text(values, "birth_date")):
+        try:
+            dates.append(parse_date(text))
+        except ValueError as exc:
+            raise _RowError("birth_date", str(exc)) from None
+    nationalities: list[str] = []
+    for text in _split(_text(values, "nationality")):
+        code = country_code(text)
+        if code is None:
+            raise _RowError("nationality", f"unknown country {text!r}")
+        if code not in nationalities:
+            nationalities.append(code)
+    gender_raw = _text(values, "gender")
+    gender = None
+    if gender_raw:
+        gender = normalise_gender(gender_raw)
+        if gender is None:
+            raise _RowError("gender", f"unknown gender {gender_raw!r}; expected male, female or other")
+    documents = tuple(Document(n) for n in _split(_text(values, "document_number")))
+    return Query(
+        names=(name,),
+        schema=schema,
+        id=str(row_id),
+        birth_dates=tuple(dates),
+        nationalities=tuple(nationalities),
+        gender=gender,
+        documents=documents,
+    )
+
+
+def _row(values: dict[str, Any], row: int) -> QueryRow:
+    raw_id = values.get("id")
+    if isinstance(raw_id, str):
+        raw_id = raw_id.strip()
+    row_id: str | int = raw_id if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) and raw_id != "" else row
+    if isinstance(row_id, str) and len(row_id) > MAX_VALUE_CHARS:
+        return QueryRow(row, row, None, f"id is {len(row_id)} characters long; at most {MAX_VALUE_CHARS}", "id")
+    try:
+        return QueryRow(row, row_id, make_query(values, row_id))
+    except _RowError as exc:
+        return QueryRow(row, row_id, None, str(exc), exc.field)
+    except ValueError as exc:  # a model invariant the checks above did not anticipate
+        return QueryRow(row, row_id, None, str(exc), None)
+
+
+def read_queries(path: str | Path) -> Iterator[QueryRow]:
+    """Stream the queries of a CSV or JSON-lines file.
+
+    The header (CSV) or the set of keys (JSON lines, checked in one streaming pass) is validated
+    eagerly, here, so a bad column raises ListError before the caller writes any output.
+    """
+    path = Path(path)
+    try:
+        fmt = detect_input_format(path)
+    except OSError as exc:
+        raise ListError(str(path), f"cannot read input: {exc.strerror or exc}") from None
+    if fmt == "jsonl":
+        _prescan_jsonl(path)
+        return _iter_jsonl(path)
+    fh = open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    try:
+        # strict: a malformed record (e.g. an unterminated quote) is an error, not silently merged rows.
+        reader = csv.reader(fh, strict=True)
+        header = next(reader, None)
+    except csv.Error as exc:
+        fh.close()
+        raise ListError(str(path), f"unreadable CSV header: {exc}") from None
+    if header is None:
+        fh.close()
+        raise ListError(str(path), "empty input file: no header row")
+    columns = [h.strip().lower() for h in header]
+    try:
+        _check_columns(str(path), columns)
+        dupes = {c for c in columns if columns.count(c) > 1}
+        if dupes:
+            col = sorted(dupes)[0]
+            raise ListError(str(path), f"column {col!r} appears twice in the header", field=col)
+    except ListError:
+        fh.close()
+        raise
+    return _iter_csv(path, fh, reader, columns)
+
+
+def _iter_csv(path: Path, fh: io.TextIOWrapper, reader: Any, columns: list[str]) -> Iterator[QueryRow]:
+    old_limit = csv.field_size_limit()
+    csv.field_size_limit(max(old_limit, CSV_FIELD_LIMIT))
+    try:
+        with fh:
+            row = 0
+            while True:
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    # The csv module cannot resynchronise after a broken record; the rest of the
+                    # file would be misread, so stop with the record named.
+                    raise ListError(str(path), f"unreadable CSV after data row {row}: {exc}", record=str(row + 1)) from None
+                if not any(c.strip() for c in cells):
+                    continue  # blank line
+                row += 1
+                if len(cells) > len(columns):
+                    yield QueryRow(row, row, None, f"row has {len(cells)} values but the header has {len(columns)} columns", None)
+                    continue
+                values = dict(zip(columns, cells))
+                yield _row(values, row)
+    finally:
+        csv.field_size_limit(old_limit)
+
+
+def _json_line(line: bytes) -> Any:
+    return orjson.loads(line)
+
+
+def _prescan_jsonl(path: Path) -> None:
+    """One streaming pass checking every record's keys, so a bad column fails before output."""
+    with open(path, "rb") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = _json_line(line)
+            except orjson.JSONDecodeError:
+                continue  # reported in its place by _iter_jsonl
+            if isinstance(obj, dict):
+                # A record without "name" is that row's own error ("empty name"), not the file's.
+                _check_columns(str(path), list(obj), record=f"line {lineno}", required=False)
+
+
+def _iter_jsonl(path: Path) -> Iterator[QueryRow]:
+    with open(path, "rb") as fh:
+        row = 0
+        for line in fh:
+            if not line.strip():
+                continue
+            row += 1
+            try:
+                obj = _json_line(line)
+            except orjson.JSONDecodeError as exc:
+                yield QueryRow(row, row, None, f"invalid JSON: {exc}", None)
+                continue
+            if not isinstance(obj, dict):
+                yield QueryRow(row, row, None, f"expected a JSON object, got {type(obj).__name__}", None)
+                continue
+            yield _row(obj, row)
+
