@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 from qalqan.model import Entity, NameQuality, PartialDate, Query
 from qalqan.names.tokens import Token, name_tokens, skeleton
+from qalqan.names.variants import name_variants
 
 _DOC_JUNK = re.compile(r"[^0-9a-z]")
 
@@ -53,23 +54,32 @@ def _joined(tokens: tuple[Token, ...]) -> dict[str, int] | None:
     return {skeleton(a.key + b.key): i for i, (a, b) in enumerate(zip(tokens, tokens[1:])) if not (a.particle or b.particle)}
 
 
-def _names(values: list[tuple[str, bool]], organisation: bool) -> tuple[CompiledName, ...]:
+def _names(values: list[tuple[str, bool]], organisation: bool, split: bool) -> tuple[CompiledName, ...]:
     out: dict[tuple[Token, ...], CompiledName] = {}
     for value, low in values:
-        tokens = name_tokens(value, organisation)
-        if not tokens:
-            continue
-        seen = out.get(tokens)
-        if seen is None or (seen.low_quality and not low):
-            out[tokens] = CompiledName(value, tokens, low, joined=_joined(tokens))
+        for variant in name_variants(value) if split else (value,):
+            tokens = name_tokens(variant, organisation)
+            if not tokens:
+                continue
+            seen = out.get(tokens)
+            if seen is None or (seen.low_quality and not low):
+                out[tokens] = CompiledName(variant, tokens, low, joined=_joined(tokens))
     return tuple(out.values())
 
 
-def weigh(record: Compiled, rarity: Callable[[Token], float], particle_weight: float) -> Compiled:
-    """The record with each name's token weights filled in from an index's rarity."""
-    names = tuple(
-        replace(n, weights=tuple(particle_weight if t.particle else rarity(t) for t in n.tokens)) for n in record.names
+def token_weights(
+    tokens: tuple[Token, ...], rarity: Callable[[Token], float], particle_weight: float, initial_weight: float
+) -> tuple[float, ...]:
+    """Rarity of each token; particles and legal forms weigh `particle_weight`; an initial at
+    most `initial_weight` (a middle initial the other side leaves out is no conflict)."""
+    return tuple(
+        particle_weight if t.particle else min(initial_weight, rarity(t)) if len(t.text) == 1 else rarity(t) for t in tokens
     )
+
+
+def weigh(record: Compiled, rarity: Callable[[Token], float], particle_weight: float, initial_weight: float) -> Compiled:
+    """The record with each name's token weights filled in from an index's rarity."""
+    names = tuple(replace(n, weights=token_weights(n.tokens, rarity, particle_weight, initial_weight)) for n in record.names)
     return replace(record, names=names)
 
 
@@ -79,7 +89,7 @@ def is_organisation(schema: str) -> bool:
 
 def compile_entity(entity: Entity) -> Compiled:
     org = is_organisation(entity.schema) and entity.schema != "LegalEntity"
-    names = _names([(n.value, n.quality is NameQuality.LOW) for n in entity.names], org)
+    names = _names([(n.value, n.quality is NameQuality.LOW) for n in entity.names], org, split=True)
     nats = frozenset(entity.nationalities)
     return Compiled(
         schema=entity.schema,
@@ -97,7 +107,7 @@ def compile_query(query: Query) -> Compiled:
     nats = frozenset(query.nationalities)
     return Compiled(
         schema=query.schema,
-        names=_names([(n, False) for n in query.names if n.strip()], org),
+        names=_names([(n, False) for n in query.names if n.strip()], org, split=True),
         birth_dates=query.birth_dates,
         nationalities=nats,
         countries=nats | frozenset(query.countries),

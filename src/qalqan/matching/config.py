@@ -29,11 +29,12 @@ class MatchConfig:
     key_similarity: float = 0.95
     skeleton_similarity: float = 0.85
     fuzzy_floor: float = 0.72
-    initial_similarity: float = 0.6  # "J" against "John"
+    initial_similarity: float = 0.5  # "J" against "John"
     #: Weight of a token = floor + (1 - floor) * normalised IDF over the indexed names, so a
     #: frequent token (Mohammed, Ali) counts less than a rare one (Baghdadi).
     rarity_floor: float = 0.25
-    particle_weight: float = 0.05  # al, bin, de ...: spelling glue, hardly evidence
+    particle_weight: float = 0.05  # al, bin, de ..., legal forms: spelling glue, hardly evidence
+    initial_weight: float = 0.3  # at most, for a one-letter token: "Thomas A. Lindeman"
     low_quality_factor: float = 0.92  # UN "Low" / OFAC weak aliases: too broad to rely on alone
 
     # -- evidence beyond the name (added to the name score; negative when they conflict) ------

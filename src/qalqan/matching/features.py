@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 
 from rapidfuzz.distance import Levenshtein
 
-from qalqan.matching.compiled import Compiled, CompiledName
+from qalqan.matching.compiled import Compiled, CompiledName, token_weights
 from qalqan.matching.config import MatchConfig
 from qalqan.model import AlignedToken, DateKind, FeatureResult, PartialDate
 from qalqan.names.tokens import Token
@@ -25,8 +25,10 @@ def token_similarity(a: Token, b: Token, config: MatchConfig) -> tuple[float, st
 
     Same spelling 1.0; same spelling-variant key (Mohammed / Muhammad) `key_similarity`; an
     initial against a token with that first letter `initial_similarity`; same consonant skeleton
-    `skeleton_similarity`; else the Levenshtein similarity of the keys if at least `fuzzy_floor`
-    (scaled so a fuzzy match never outranks a variant match); else 0.
+    `skeleton_similarity`; else, if the spellings (from 5 letters) or the keys (from 7) are within
+    an edit budget (one edit up to 8 letters, two beyond: Daniel / Donald are two names,
+    Zawahiri / Zawahry one), their Levenshtein similarity (if at least `fuzzy_floor`, scaled so a fuzzy match never
+    outranks a variant match); else 0.
     """
     if a.text == b.text:
         return 1.0, "exact"
@@ -38,9 +40,15 @@ def token_similarity(a: Token, b: Token, config: MatchConfig) -> tuple[float, st
         return 0.0, "unmatched"
     if len(a.skeleton) >= 3 and a.skeleton == b.skeleton:
         return config.skeleton_similarity, "skeleton"
-    sim = Levenshtein.normalized_similarity(a.key, b.key, score_cutoff=config.fuzzy_floor)
-    if sim:
-        return sim * config.key_similarity, "fuzzy"
+    for x, y, shortest_budgeted in ((a.text, b.text, 5), (a.key, b.key, 7)):
+        longest = max(len(x), len(y))
+        if longest < shortest_budgeted:
+            continue
+        budget = 1 if longest <= 8 else 2
+        distance = Levenshtein.distance(x, y, score_cutoff=budget)
+        sim = 1.0 - distance / longest
+        if distance <= budget and sim >= config.fuzzy_floor:
+            return sim * config.key_similarity, "fuzzy"
     return 0.0, "unmatched"
 
 
@@ -113,8 +121,16 @@ def align_names(
     return min(score, 1.0), tuple(steps)
 
 
+#: A one-word-against-two match needs this many skeleton letters ("khanna" / "han yu" is "hn").
+_MIN_JOINED_SKELETON = 4
+
+
 def _uniform(tokens: tuple[Token, ...], config: MatchConfig) -> tuple[float, ...]:
-    return tuple(config.particle_weight if t.particle else 1.0 for t in tokens)
+    return token_weights(tokens, _one, config.particle_weight, config.initial_weight)
+
+
+def _one(token: Token) -> float:
+    return 1.0
 
 
 def _align_joined(
@@ -132,7 +148,7 @@ def _align_joined(
         if not double.joined:
             continue
         for i, token in enumerate(single.tokens):
-            if s_sim[i] or token.particle:
+            if s_sim[i] or token.particle or len(token.skeleton) < _MIN_JOINED_SKELETON:
                 continue
             j = double.joined.get(token.skeleton)
             if j is None or d_sim[j] or d_sim[j + 1]:
@@ -185,7 +201,7 @@ def compare_dates(q: PartialDate, c: PartialDate, config: MatchConfig) -> tuple[
 
     exact: equal at the precision both give; same-year: equal years, one side less precise;
     in-range: inside an approximate (± `approximate_years`) or BETWEEN range; day-month-swapped;
-    digit-typo: one digit differs; year-off-by-one; same-year-other-day; else conflicting.
+    digit-typo: one digit of a full date differs; year-off-by-one; same-year-other-day; else conflicting.
     """
     if c.kind is not DateKind.EXACT or q.kind is not DateKind.EXACT:
         slack = config.approximate_years
@@ -212,7 +228,7 @@ def compare_dates(q: PartialDate, c: PartialDate, config: MatchConfig) -> tuple[
     same_rest = q.month == c.month and q.day == c.day
     if same_rest and abs(q.year - c.year) == 1:
         return 0.4, 0.0, "year-off-by-one"
-    if same_rest and _one_digit_apart(str(q.year), str(c.year)):
+    if same_rest and q.day is not None and _one_digit_apart(str(q.year), str(c.year)):
         return 0.4, 0.0, "digit-typo"
     if abs(q.year - c.year) == 1:
         return 0.1, 0.5, "year-off-by-one"

@@ -38,8 +38,8 @@ class Screener:
             self._entities.append(entity)
         self._compiled: list[Compiled] = [compile_entity(e) for e in self._entities]
         self.index = NameIndex(self._compiled, self.config)
-        rarity, particle = self.index.rarity, self.config.particle_weight
-        self._compiled = [weigh(c, rarity, particle) for c in self._compiled]
+        rarity, particle, initial = self.index.rarity, self.config.particle_weight, self.config.initial_weight
+        self._compiled = [weigh(c, rarity, particle, initial) for c in self._compiled]
         self._memo: SimilarityMemo = {}
 
     @classmethod
@@ -71,7 +71,7 @@ class Screener:
         """Best candidates first, at most `limit`; `match` is set at `threshold` (default:
         the calibrated one). Candidates scoring 0 are not returned."""
         threshold = self.threshold if threshold is None else threshold
-        cq = weigh(compile_query(query), self.index.rarity, self.config.particle_weight)
+        cq = weigh(compile_query(query), self.index.rarity, self.config.particle_weight, self.config.initial_weight)
         if not cq.names:
             return []
         allowed = COMPATIBLE_SCHEMATA[query.schema]

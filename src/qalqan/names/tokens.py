@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rigour.names import remove_org_types
+from rigour.names import extract_org_types, replace_org_types_compare
 
 from qalqan.names.keys import token_key
 from qalqan.names.translit import latinize
@@ -55,7 +55,7 @@ class Token:
     text: str  # latinised spelling, e.g. "mohammed"
     key: str  # spelling-variant key, e.g. the same for "muhammad"
     skeleton: str  # consonant skeleton of the key: first letter kept, vowels dropped
-    particle: bool = False
+    particle: bool = False  # a particle (al, bin, de) or an organisation's legal form
 
     def __str__(self) -> str:
         return self.text
@@ -98,6 +98,12 @@ def _glue(words: list[str]) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=1_000)
+def _legal_token(word: str) -> Token:
+    key = token_key(word)
+    return Token(word, key, skeleton(key), True)
+
+
 @lru_cache(maxsize=200_000)
 def _token(word: str) -> Token:
     key = token_key(word)
@@ -106,15 +112,24 @@ def _token(word: str) -> Token:
 
 @lru_cache(maxsize=100_000)
 def name_tokens(name: str, organisation: bool = False) -> tuple[Token, ...]:
-    """Tokens of one name. `organisation` strips legal forms (LLC, ТОО, JSC, ...) via rigour."""
+    """Tokens of one name.
+
+    For an organisation, legal forms in any language are rewritten by rigour to a generic class
+    (ТОО / LLP, Limited / LLC, АО / Joint Stock Company / JSC) and marked like particles: they
+    still align, but a missing or different legal form costs little.
+    """
     text = name
+    legal: frozenset[str] = frozenset()
     if organisation:
-        stripped = remove_org_types(text, replacement=" ")
-        if stripped and stripped.strip():
-            text = stripped
+        found = extract_org_types(name, generic=True)
+        if found:
+            text = replace_org_types_compare(name, generic=True)
+            legal = frozenset(w for _, form in found for w in latinize(form).split())
     words = latinize(text).split()
     if not words:
         return ()
+    if legal:
+        return tuple(_legal_token(w) if w in legal else _token(w) for w in words)
     if not organisation:
         kept = [w for w in words if w not in HONORIFICS]
         if len(kept) >= 2:

@@ -1,0 +1,211 @@
+"""Between yente's FtM-shaped JSON and Qalqan's model: examples in, scored entities out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from followthemoney import model as ftm
+
+from qalqan.api.models import EntityExample, EntityResponse, FeatureExplanation, ScoredEntityResponse
+import qalqan.matching.features as engine_features
+from qalqan.matching.screener import Screener, score_pair
+from qalqan.model import Document, Entity, ListInfo, Match, Name, PartialDate, Query
+from qalqan.sources.queries import MAX_NAME_CHARS, normalise_gender
+from qalqan.sources.values import country_code, parse_date
+
+#: A yente client sends a handful of values per property; hundreds are a mistake or abuse and
+#: would multiply the name comparisons per candidate.
+MAX_VALUES_PER_PROPERTY = 50
+
+NAME_PROPS = ("name", "alias", "weakAlias", "previousName", "abbreviation")
+# Used only when no full name is given: FtM persons may come as name parts.
+NAME_PART_PROPS = ("firstName", "secondName", "middleName", "fatherName", "motherName", "lastName")
+DATE_PROPS = ("birthDate", "incorporationDate")
+NATIONALITY_PROPS = ("nationality", "citizenship")
+COUNTRY_PROPS = ("country", "jurisdiction", "mainCountry")
+# FtM identifier properties -> the document type we record (free text, as lists write it).
+DOCUMENT_PROPS = {
+    "passportNumber": "Passport",
+    "idNumber": "National Identification Number",
+    "registrationNumber": "Registration Number",
+    "taxNumber": "Tax Number",
+    "innCode": "INN",
+    "ogrnCode": "OGRN",
+    "leiCode": "LEI",
+    "swiftBic": "SWIFT/BIC",
+    "imoNumber": "IMO Number",
+    "mmsi": "MMSI",
+}
+USED_PROPS = set(NAME_PROPS) | set(NAME_PART_PROPS) | set(DATE_PROPS) | set(NATIONALITY_PROPS) | set(COUNTRY_PROPS) | set(DOCUMENT_PROPS) | {"gender"}
+
+
+class InvalidExample(ValueError):
+    """A query that cannot be screened; `loc` is the path to the offending field (FastAPI style)."""
+
+    def __init__(self, loc: list[str | int], message: str):
+        super().__init__(message)
+        self.loc = loc
+        self.message = message
+
+    def as_error(self) -> dict[str, Any]:
+        return {"loc": self.loc, "msg": self.message, "type": "value_error"}
+
+
+def our_schema(name: str) -> str | None:
+    """The schema Qalqan screens for an FtM schema name, or None if it is not a party we list."""
+    schema = ftm.get(name)
+    if schema is None:
+        return None
+    if schema.is_a("Person"):
+        return "Person"
+    if schema.is_a("Vessel"):
+        return "Vessel"
+    if schema.is_a("Organization"):
+        return "Organization"
+    if schema.name in ("LegalEntity", "Thing"):
+        return "LegalEntity"
+    return None
+
+
+def example_to_query(key: str, example: EntityExample) -> tuple[Query, dict[str, Any], list[str]]:
+    """(query, the cleaned example echoed back as yente does, ignored property names)."""
+    base: list[str | int] = ["body", "queries", key]
+    schema = our_schema(example.schema_)
+    if schema is None:
+        raise InvalidExample(base + ["schema"], f"unknown or unsupported schema {example.schema_!r}; use Person, Organization, Company, LegalEntity or Vessel")
+    ftm_schema = ftm.get(example.schema_)
+    assert ftm_schema is not None
+    props: dict[str, list[str]] = {}
+    for prop, raw in example.properties.items():
+        loc = base + ["properties", prop]
+        values = [raw] if isinstance(raw, str) else list(raw)
+        if prop not in ftm_schema.properties:
+            raise InvalidExample(loc, f"{prop!r} is not a property of {ftm_schema.name}")
+        if len(values) > MAX_VALUES_PER_PROPERTY:
+            raise InvalidExample(loc, f"{len(values)} values; at most {MAX_VALUES_PER_PROPERTY} per property")
+        cleaned = [v.strip() for v in values if v.strip()]
+        if cleaned:
+            props[prop] = cleaned
+    ignored = sorted(p for p in props if p not in USED_PROPS)
+
+    names: list[str] = []
+    for prop in NAME_PROPS:
+        names.extend(props.get(prop, []))
+    if not names:
+        parts = [props[p][0] for p in NAME_PART_PROPS if p in props]
+        if parts:
+            names.append(" ".join(parts))
+    if not names:
+        raise InvalidExample(base + ["properties", "name"], "empty name: give at least one non-empty 'name'")
+    for i, name in enumerate(names):
+        if len(name) > MAX_NAME_CHARS:
+            raise InvalidExample(base + ["properties", "name", i], f"name is {len(name)} characters long; at most {MAX_NAME_CHARS}")
+
+    dates: list[PartialDate] = []
+    for prop in DATE_PROPS:
+        for i, text in enumerate(props.get(prop, [])):
+            try:
+                dates.append(parse_date(text))
+            except ValueError as exc:
+                raise InvalidExample(base + ["properties", prop, i], str(exc)) from None
+
+    def countries(names_: tuple[str, ...]) -> list[str]:
+        out: list[str] = []
+        for prop in names_:
+            for i, text in enumerate(props.get(prop, [])):
+                code = country_code(text)
+                if code is None:
+                    raise InvalidExample(base + ["properties", prop, i], f"unknown country {text!r}")
+                if code not in out:
+                    out.append(code)
+        return out
+
+    nationalities = countries(NATIONALITY_PROPS)
+    country_codes = countries(COUNTRY_PROPS)
+    gender = None
+    for i, text in enumerate(props.get("gender", [])):
+        gender = normalise_gender(text)
+        if gender is None:
+            raise InvalidExample(base + ["properties", "gender", i], f"unknown gender {text!r}; expected male, female or other")
+    documents = tuple(Document(n, DOCUMENT_PROPS[p]) for p in DOCUMENT_PROPS for n in props.get(p, []))
+    query = Query(
+        names=tuple(names),
+        schema=schema,
+        id=example.id or key,
+        birth_dates=tuple(dates),
+        nationalities=tuple(nationalities),
+        countries=tuple(country_codes),
+        gender=gender,
+        documents=documents,
+    )
+    echo = {"id": example.id, "schema": ftm_schema.name, "properties": props}
+    return query, echo, ignored
+
+
+def _when(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def entity_response(entity: Entity, info: ListInfo | None) -> dict[str, Any]:
+    """The yente entity JSON for one listed entity."""
+    data = {
+        "id": entity.id,
+        "caption": entity.caption,
+        "schema": entity.schema,
+        "properties": entity.properties(),
+        "datasets": [entity.list],
+        "referents": [entity.reference] if entity.reference else [],
+        "target": True,  # every entity on a sanctions list is a screening target
+        # yente's first_seen is when the publisher first listed it; a list's own date is our last_seen.
+        "first_seen": _when(entity.listed_on),
+        "last_seen": _when(info.published or info.loaded_at) if info else None,
+        "last_change": _when(info.published) if info else None,
+    }
+    return EntityResponse.model_validate(data).model_dump(by_alias=True, mode="json")
+
+
+def scored_response(match: Match, info: ListInfo | None) -> ScoredEntityResponse:
+    data = entity_response(match.entity, info)
+    features: dict[str, float] = {}
+    for f in match.explanation:
+        # yente's map holds one number per feature; keep the strongest reading of a repeated one.
+        # Zero readings are left out, as nomenklatura leaves them out of yente's map.
+        if f.score == 0:
+            continue
+        if f.feature not in features or abs(f.score) > abs(features[f.feature]):
+            features[f.feature] = round(f.score, 4)
+    data.update(
+        score=round(match.score, 4),
+        match=match.match,
+        features=features,
+        explanation=[FeatureExplanation.model_validate(f.as_dict()) for f in match.explanation],
+    )
+    return ScoredEntityResponse.model_validate(data)
+
+
+def feature_docs(screener: Screener) -> dict[str, dict[str, Any]]:
+    """yente's `matcher` map (feature -> description, coefficient, url), read off the engine.
+
+    The coefficients are the weights the engine itself reports in an explanation, so they can
+    never drift from what it scores with; descriptions are the feature functions' docstrings.
+    """
+    probe = score_pair(Query(names=("probe",)), Entity("probe", "Person", "probe", "probe", (Name("probe"),)), threshold=screener.threshold)
+    # Read defensively: the engine's feature functions are its own business, docs are a nicety.
+    fns = list(getattr(engine_features, "FEATURES", ()))
+    docs_by_name = {getattr(fn, "__name__", ""): fn.__doc__ for fn in fns}
+    docs_by_name["name"] = getattr(getattr(engine_features, "name_similarity", None), "__doc__", None)
+    out: dict[str, dict[str, Any]] = {}
+    for f in probe.explanation:
+        doc = docs_by_name.get(f.feature)
+        out[f.feature] = {
+            "description": " ".join(doc.split()) if doc else None,
+            "coefficient": f.weight,
+            "url": "",  # yente links each feature's source; ours is described inline
+        }
+    return out

@@ -1,0 +1,120 @@
+"""Request and response models of the HTTP API.
+
+The /match shapes follow yente's (`yente/data/common.py`: EntityExample, EntityMatchQuery,
+EntityMatches, EntityMatchResponse, ScoredEntityResponse, FeatureDoc) field for field, so a
+yente client works unchanged. Qalqan adds fields a yente client ignores: `explanation` on each
+result (the structured per-feature evidence), and `algorithm` / `notes` on the response.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ErrorResponse(BaseModel):
+    detail: Any = Field(..., examples=["No such list: 'xx'"])
+
+
+class EntityExample(BaseModel):
+    """One query: an FtM-shaped example entity, as yente takes it."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: str | None = Field(None, examples=["my-entity-id"])
+    schema_: str = Field(..., alias="schema", examples=["Person"])
+    properties: dict[str, str | list[str]] = Field(
+        ...,
+        examples=[{"name": ["John Doe"], "birthDate": ["1975-04-21"], "nationality": ["us"]}],
+    )
+
+
+class EntityMatchQuery(BaseModel):
+    weights: dict[str, float] = Field({}, examples=[{"name_literal": 0.8}])
+    queries: dict[str, EntityExample]
+
+
+class TotalSpec(BaseModel):
+    value: int = Field(..., examples=[42])
+    relation: str = Field("eq", examples=["eq"])
+
+
+class FeatureExplanation(BaseModel):
+    """One feature's evidence for a result: Qalqan's structured explanation."""
+
+    feature: str
+    score: float
+    weight: float
+    contribution: float
+    query_value: str | None = None
+    candidate_value: str | None = None
+    detail: str | None = None
+
+
+class EntityResponse(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: str = Field(..., examples=["un-6908555"])
+    caption: str = Field(..., examples=["John Doe"])
+    schema_: str = Field(..., alias="schema", examples=["Person"])
+    properties: dict[str, list[str]] = Field(..., examples=[{"name": ["John Doe"]}])
+    datasets: list[str] = Field([], examples=[["un"]])
+    referents: list[str] = Field([], examples=[["QDi.001"]])
+    target: bool = False
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    last_change: datetime | None = None
+
+
+class ScoredEntityResponse(EntityResponse):
+    score: float = 0.99
+    features: dict[str, float]
+    match: bool = False
+    explanation: list[FeatureExplanation] = Field([], description="Qalqan: per-feature evidence behind the score")
+
+
+class EntityMatches(BaseModel):
+    status: int = Field(200, examples=[200])
+    results: list[ScoredEntityResponse]
+    total: TotalSpec
+    query: EntityExample
+
+
+class FeatureDoc(BaseModel):
+    description: str | None
+    coefficient: float
+    url: str
+
+
+class EntityMatchResponse(BaseModel):
+    responses: dict[str, EntityMatches]
+    matcher: dict[str, FeatureDoc]
+    limit: int = Field(..., examples=[5])
+    algorithm: str = Field("qalqan", description="Qalqan: the scorer that produced the results")
+    notes: list[str] = Field([], description="Qalqan: request options that were accepted but not applied")
+
+
+class ListResponse(BaseModel):
+    name: str
+    format: str
+    source: str
+    title: str
+    published: str | None
+    loaded_at: str | None
+    sha256: str | None
+    counts: dict[str, int]
+    total: int
+    warnings: int
+    skipped: int
+
+
+class ListsResponse(BaseModel):
+    lists: list[ListResponse]
+
+
+class HealthResponse(BaseModel):
+    status: str = "ok"
+    entities: int
+    lists: list[str]

@@ -1,0 +1,302 @@
+"""The `qalqan` command: screen files, serve the HTTP API, fetch and inspect lists."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from qalqan.model import ListError
+
+#: How long `serve` waits for the UN server before falling back: `make run` must start promptly
+#: where there is no network, and the real list downloads in seconds where there is.
+SERVE_FETCH_TIMEOUT = 10.0
+#: `lists fetch` is asked for explicitly, so it may wait for a slow server.
+FETCH_TIMEOUT = 120.0
+#: Where fetched lists live unless QALQAN_DATA says otherwise (relative to the working directory).
+DEFAULT_DATA_DIR = "data"
+UN_FILE = Path("un") / "consolidated.xml"
+DEMO_BANNER = "DEMO LIST OF FICTIONAL NAMES — NOT FOR SCREENING"
+#: Issues printed by `lists show` per list; the rest are counted.
+SHOW_ISSUES = 20
+#: Exit code for unusable input (a list or an input file): what Click uses for usage errors.
+EXIT_BAD_INPUT = 2
+
+app = typer.Typer(help="Qalqan: sanctions screening with explained cross-script matches.", no_args_is_help=True, add_completion=False)
+lists_app = typer.Typer(help="Fetch and inspect sanctions lists.", no_args_is_help=True)
+app.add_typer(lists_app, name="lists")
+
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def demo_list_path() -> Path:
+    return Path(str(files("qalqan") / "data" / "demo_list.csv"))
+
+
+def data_dir(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    return Path(env.get("QALQAN_DATA") or DEFAULT_DATA_DIR)
+
+
+def _un_url() -> str:
+    from qalqan.sources.fetch import UN_URL
+
+    return UN_URL
+
+
+def _default_fetch(url: str, dest: Path, timeout: float) -> Any:
+    from qalqan.sources.fetch import fetch
+
+    return fetch(url, dest, timeout)
+
+
+Fetcher = Callable[[str, Path, float], Any]
+
+
+@dataclass(slots=True)
+class ServeLists:
+    """Which lists `serve` loads, and why."""
+
+    specs: list[str]
+    origin: str  # "explicit", "env", "data-dir", "fetched", "demo"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def demo(self) -> bool:
+        return self.origin == "demo"
+
+
+def resolve_serve_lists(
+    lists: list[str] | None = None,
+    file: Path | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    url: str | None = None,
+    fetcher: Fetcher | None = None,
+    timeout: float = SERVE_FETCH_TIMEOUT,
+) -> ServeLists:
+    """The lists to serve, first that applies: explicit --list / --file; env QALQAN_UN_XML; a
+    previously fetched UN file in the data dir; a fresh download of the UN list; the bundled demo
+    list. A file named explicitly (flag or env) that does not exist is an error, not a fallback:
+    the operator asked for that list and must not silently get another."""
+    env = os.environ if env is None else env
+    specs = list(lists or [])
+    if file is not None:
+        specs.append(f"un:{file}")
+    if specs:
+        return ServeLists(specs, "explicit")
+    env_file = env.get("QALQAN_UN_XML")
+    if env_file:
+        if not Path(env_file).is_file():
+            raise ListError(env_file, "QALQAN_UN_XML names a file that does not exist")
+        return ServeLists([f"un:{env_file}"], "env")
+    local = data_dir(env) / UN_FILE
+    if local.is_file():
+        return ServeLists([f"un:{local}"], "data-dir", [f"using the UN list fetched earlier: {local}"])
+    notes = []
+    try:
+        target = url or _un_url()
+        (fetcher or _default_fetch)(target, local, timeout)
+        if local.is_file():
+            return ServeLists([f"un:{local}"], "fetched", [f"fetched the UN list from {target} to {local}"])
+        notes.append(f"fetching {target} produced no file at {local}")
+    except Exception as exc:  # no network, DNS, TLS, HTTP error, fetch module absent: fall back
+        notes.append(f"could not fetch the UN list: {type(exc).__name__}: {exc}")
+    return ServeLists([f"csv:{demo_list_path()}"], "demo", notes)
+
+
+def _read_list(spec: str) -> Any:
+    """One list by spec, through the registry (format sniffed, or forced by FORMAT:PATH)."""
+    from qalqan.sources.registry import read_list
+
+    return read_list(spec)
+
+
+def _load(specs: list[str], threshold: float | None = None) -> Any:
+    """Read every list (reporting problems on stderr) and build one Screener over them."""
+    from qalqan.matching.screener import Screener
+
+    loaded = []
+    for spec in specs:
+        with err.status(f"reading {spec} ..."):
+            item = _read_list(spec)
+        rep = item.report
+        err.print(
+            f"[green]loaded[/] {item.info.name} ({item.info.format}) {len(item.entities):,} entities"
+            + (f", published {item.info.published}" if item.info.published else "")
+            + (f", [yellow]{len(rep.warnings)} warnings, {rep.records_skipped} records skipped[/]" if rep.issues else ""),
+            highlight=False,
+        )
+        loaded.append(item)
+    with err.status("building the index ..."):
+        return Screener([e for item in loaded for e in item.entities], [item.info for item in loaded], threshold)
+
+
+@app.command()
+def screen(
+    input: Annotated[Path, typer.Argument(help="CSV or JSON lines with columns id,schema,name,birth_date,nationality,gender,document_number", exists=True, dir_okay=False, readable=True)],
+    list_: Annotated[list[str], typer.Option("--list", "-l", help="A list file; its format is detected from content, FORMAT:PATH forces one (un, ofac, canada, ftm, csv). Repeat for several.")],
+    threshold: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Score at which a candidate is a match (default: calibrated)")] = None,
+    top: Annotated[int, typer.Option(min=1, max=100, help="Most candidates reported per record")] = 5,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Output JSON lines (default: standard output)", dir_okay=False)] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 2,
+    chunk: Annotated[int, typer.Option(min=1, help="Rows per worker task")] = 500,
+    cutoff: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Lowest score reported (default: the threshold, so only matches)")] = None,
+    progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Progress bar on stderr (default: when stderr is a terminal)")] = None,
+) -> None:
+    """Screen every record of INPUT; write one JSON line per record, in input order."""
+    from qalqan.batch import screen_file
+
+    specs = list_
+    try:
+        # screen_file checks the input's columns before it calls the factory that reads the lists.
+        out: Any = output if output is not None else sys.stdout.buffer
+        stats = screen_file(lambda: _load(specs, threshold), input, out, threshold=threshold, top=top, workers=workers, chunk=chunk, cutoff=cutoff, progress=progress)
+    except ListError as exc:
+        _fail(str(exc))
+    err.print(
+        f"screened {stats.rows:,} records in {stats.seconds:.1f}s ({stats.rows_per_second:,.0f}/s): "
+        f"{stats.alerted:,} with a match, {stats.errors:,} could not be screened",
+        highlight=False,
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    list_: Annotated[list[str] | None, typer.Option("--list", "-l", help="A list to serve (PATH or FORMAT:PATH); repeat for several")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="A UN Consolidated List XML file")] = None,
+    threshold: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Default match threshold (default: calibrated)")] = None,
+) -> None:
+    """Serve the HTTP API (yente-compatible POST /match/{list}, /entities, /lists, /docs).
+
+    Lists, first that applies: --list / --file; $QALQAN_UN_XML; $QALQAN_DATA/un/consolidated.xml
+    (from `qalqan lists fetch un`); a fresh download; else the bundled demo list, loudly."""
+    import uvicorn
+
+    from qalqan.api import create_app
+
+    try:
+        chosen = resolve_serve_lists(list_, file)
+        for note in chosen.notes:
+            err.print(f"[dim]{note}[/]", highlight=False)
+        screener = _load(chosen.specs, threshold)
+    except ListError as exc:
+        _fail(str(exc))
+    banner = DEMO_BANNER if chosen.demo else None
+    if chosen.demo:
+        _demo_panel()
+    base = f"http://{host}:{port}"
+    dataset = screener.lists[0].name if len(screener.lists) == 1 else "default"
+    example = next(iter(screener.entities()), None)
+    name = example.caption if example is not None else "John Doe"
+    schema = example.schema if example is not None else "Person"
+    # Quotes stripped so the example survives both the JSON and the shell's single quotes.
+    body = '{"queries": {"q1": {"schema": "%s", "properties": {"name": ["%s"]}}}}' % (schema, name.replace('"', "").replace("'", "").replace("\\", ""))
+    curl = f"curl -s -X POST '{base}/match/{dataset}' -H 'Content-Type: application/json' -d '{body}'"
+    err.print(
+        Panel.fit(
+            f"Qalqan is serving {len(screener):,} entities from {', '.join(i.name for i in screener.lists)} at [bold]{base}[/]\n"
+            f"API docs: {base}/docs",
+            title="ready" if not chosen.demo else "[bold red]ready — DEMO LIST[/]",
+            border_style="red" if chosen.demo else "green",
+        ),
+        highlight=False,
+    )
+    # Outside the panel and without markup, so it is never wrapped or cropped: copy and paste it.
+    err.print("Try it:", highlight=False)
+    err.print(curl, markup=False, highlight=False, soft_wrap=True, crop=False)
+    uvicorn.run(create_app(screener, banner=banner), host=host, port=port)
+
+
+def _demo_panel() -> None:
+    err.print(
+        Panel(
+            f"[bold]{DEMO_BANNER}[/]\n\nNo UN list was given or could be fetched. Results are meaningless for real screening.\n"
+            "Run `qalqan lists fetch un`, or pass --file / set QALQAN_UN_XML to a UN Consolidated List XML.",
+            style="bold white on red",
+            border_style="red",
+        )
+    )
+
+
+@lists_app.command("fetch")
+def lists_fetch(
+    source: Annotated[str, typer.Argument(help="Which list: un")],
+    dest: Annotated[Path | None, typer.Option(help="Directory to store it in (default: $QALQAN_DATA/un, i.e. ./data/un)", file_okay=False)] = None,
+    url: Annotated[str | None, typer.Option(help="Download from this URL instead of the official one")] = None,
+    timeout: Annotated[float, typer.Option(min=1.0, help="Network timeout in seconds")] = FETCH_TIMEOUT,
+) -> None:
+    """Download a list, check that it reads as a whole, and keep it for `serve`."""
+    if source.lower() != "un":
+        _fail(f"unknown list {source!r}; available: un")
+    target = (dest if dest is not None else data_dir() / UN_FILE.parent) / UN_FILE.name
+    # Downloaded beside the target and checked before it replaces it: a list that does not read
+    # as a whole never overwrites the last good one.
+    incoming = target.with_name(f".{target.name}.new")
+    src = url or _un_url()
+    try:
+        with err.status(f"downloading {src} ..."):
+            _default_fetch(src, incoming, timeout)
+        item = _read_list(f"un:{incoming}")
+        os.replace(incoming, target)
+    except ListError as exc:
+        incoming.unlink(missing_ok=True)
+        _fail(str(exc))
+    except Exception as exc:  # network and file-system failures: say what and where
+        incoming.unlink(missing_ok=True)
+        _fail(f"could not fetch {src}: {type(exc).__name__}: {exc}", code=1)
+    err.print(f"[green]saved[/] {target}: {len(item.entities):,} entities, published {item.info.published or 'unknown'}", highlight=False)
+
+
+@lists_app.command("show")
+def lists_show(
+    list_: Annotated[list[str], typer.Option("--list", "-l", help="A list file (PATH or FORMAT:PATH); repeat for several")],
+) -> None:
+    """Read lists and show their counts, publication dates and warnings."""
+    out = Console()
+    table = Table(title="Lists")
+    for col in ("name", "format", "published", "entities", "per schema", "warnings", "skipped", "sha256"):
+        table.add_column(col)
+    issues = []
+    for spec in list_:
+        try:
+            item = _read_list(spec)
+        except ListError as exc:
+            _fail(str(exc))
+        info = item.info
+        counts = ", ".join(f"{k} {v:,}" for k, v in sorted(info.counts.items()))
+        table.add_row(
+            info.name, info.format, info.published or "-", f"{len(item.entities):,}", counts,
+            str(len(item.report.warnings)), str(item.report.records_skipped), (info.sha256 or "-")[:16],
+        )
+        issues.append((info.name, item.report.issues))
+    out.print(table)
+    for name, found in issues:
+        for issue in found[:SHOW_ISSUES]:
+            out.print(f"{name}: {issue}", highlight=False, soft_wrap=True)
+        if len(found) > SHOW_ISSUES:
+            out.print(f"{name}: ... and {len(found) - SHOW_ISSUES} more", highlight=False)
+
+
+def main() -> None:  # pragma: no cover - `python -m qalqan.cli`
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
