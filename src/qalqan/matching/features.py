@@ -24,7 +24,8 @@ def token_similarity(a: Token, b: Token, config: MatchConfig) -> tuple[float, st
     """How alike two tokens are, and on what evidence.
 
     Same spelling 1.0; same spelling-variant key (Mohammed / Muhammad) `key_similarity`; an
-    initial against a token with that first letter `initial_similarity`; same consonant skeleton
+    initial against a token with that first letter `initial_similarity`; same consonant skeleton,
+    or the same key once an article written onto the word is removed (Elsseid / Sayid),
     `skeleton_similarity`; else, if the spellings (from 5 letters) or the keys (from 7) are within
     an edit budget (one edit up to 8 letters, two beyond: Daniel / Donald are two names,
     Zawahiri / Zawahry one), their Levenshtein similarity (if at least `fuzzy_floor`, scaled so a fuzzy match never
@@ -40,6 +41,8 @@ def token_similarity(a: Token, b: Token, config: MatchConfig) -> tuple[float, st
         return 0.0, "unmatched"
     if len(a.skeleton) >= 3 and a.skeleton == b.skeleton:
         return config.skeleton_similarity, "skeleton"
+    if (a.bare or b.bare) and (a.bare or a.key) == (b.bare or b.key):
+        return config.skeleton_similarity, "article"
     for x, y, shortest_budgeted in ((a.text, b.text, 5), (a.key, b.key, 7)):
         longest = max(len(x), len(y))
         if longest < shortest_budgeted:
@@ -52,22 +55,19 @@ def token_similarity(a: Token, b: Token, config: MatchConfig) -> tuple[float, st
     return 0.0, "unmatched"
 
 
-#: Memo of token similarities for one configuration: {(query text, candidate text): (sim, how)}.
-SimilarityMemo = dict[tuple[str, str], tuple[float, str]]
-#: A memo is dropped when it grows past this many pairs (bounded memory on endless streams).
-_MEMO_LIMIT = 2_000_000
+#: Memo of token similarities for one configuration: {query text: {candidate text: (sim, how)}}.
+#: Two levels, so the hot loop looks up one row per query token and no tuple keys are built.
+SimilarityMemo = dict[str, dict[str, tuple[float, str]]]
+#: A memo is dropped when it holds more query tokens than this (bounded memory on endless streams).
+_MEMO_LIMIT = 200_000
 
 
-def _similarity(a: Token, b: Token, config: MatchConfig, memo: SimilarityMemo | None) -> tuple[float, str]:
+def _memo_rows(tokens: tuple[Token, ...], memo: SimilarityMemo | None) -> list[dict[str, tuple[float, str]]]:
     if memo is None:
-        return token_similarity(a, b, config)
-    pair = (a.text, b.text)
-    found = memo.get(pair)
-    if found is None:
-        if len(memo) > _MEMO_LIMIT:
-            memo.clear()
-        found = memo[pair] = token_similarity(a, b, config)
-    return found
+        return [{} for _ in tokens]
+    if len(memo) > _MEMO_LIMIT:
+        memo.clear()
+    return [memo.setdefault(t.text, {}) for t in tokens]
 
 
 def align_names(
@@ -89,17 +89,21 @@ def align_names(
     qt, ct = query.tokens, candidate.tokens
     qw = query.weights or _uniform(qt, config)
     cw = candidate.weights or _uniform(ct, config)
-    pairs: list[tuple[float, float, int, int, str]] = []
-    for i, a in enumerate(qt):
+    pairs: list[tuple[float, int, int, str]] = []
+    for i, (a, row) in enumerate(zip(qt, _memo_rows(qt, memo))):
         for j, b in enumerate(ct):
-            sim, how = _similarity(a, b, config, memo)
-            if sim > 0.0:
-                pairs.append((sim, qw[i] + cw[j], i, j, how))
-    pairs.sort(reverse=True)
+            found = row.get(b.text)
+            if found is None:
+                found = row[b.text] = token_similarity(a, b, config)
+            if found[0] > 0.0:
+                pairs.append((found[0], -i, -j, found[1]))
+    if len(pairs) > 1:
+        pairs.sort(reverse=True)
     q_sim = [0.0] * len(qt)
     c_sim = [0.0] * len(ct)
     steps: list[AlignedToken] = []
-    for sim, _, i, j, how in pairs:
+    for sim, i, j, how in pairs:
+        i, j = -i, -j
         if q_sim[i] == 0.0 and c_sim[j] == 0.0:
             q_sim[i] = c_sim[j] = sim
             if explain:

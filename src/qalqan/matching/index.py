@@ -29,9 +29,7 @@ Acceptor = Callable[[int], bool]
 _EXPANSION_SIMILARITY = {"key": 1.0, "skeleton": 0.85, "deletion": 0.8}
 #: Above this many postings in a query's expansion, candidates are counted with numpy (its
 #: fixed cost, ~0.1 ms, pays off only on long postings: large lists, common names).
-_NUMPY_FROM = 4_000
-#: How many of the numpy-counted candidates are handed back for ranking and filtering.
-_NUMPY_KEEP = 512
+_NUMPY_FROM = 1_500
 #: Retrieval gain of a shared document number: above any name evidence, so it is always scored.
 _DOCUMENT_GAIN = 100.0
 #: Keys shorter than this get no deletion neighbourhood: "ali" minus a letter is noise.
@@ -131,7 +129,9 @@ class NameIndex:
                 scores[idx] = scores.get(idx, 0.0) + gain
         return scores
 
-    def _accumulate_numpy(self, expanded: list[tuple[int, Token, dict[str, float]]]) -> dict[int, float]:
+    def _accumulate_numpy(
+        self, expanded: list[tuple[int, Token, dict[str, float]]], documents: set[int], keep: int
+    ) -> list[tuple[int, float]]:
         """The same scores with numpy, for long postings (large lists, common names): per
         (entity, token) the best expansion counts, then the tokens' gains are summed."""
         n_tokens = len(expanded)
@@ -148,8 +148,11 @@ class NameIndex:
                 gain_parts.append(np.full(len(ids), sim * weight))
             if found is None and size <= self.config.common_posting and id_parts:
                 found = np.unique(np.concatenate(id_parts) // n_tokens).astype(np.int32)
+        if documents:
+            id_parts.append(np.fromiter(documents, dtype=np.int64, count=len(documents)) * n_tokens)
+            gain_parts.append(np.full(len(documents), _DOCUMENT_GAIN))
         if not id_parts:
-            return {}
+            return []
         pairs = np.concatenate(id_parts)
         gains = np.concatenate(gain_parts)
         order = np.lexsort((-gains, pairs))
@@ -159,9 +162,10 @@ class NameIndex:
         np.not_equal(pairs[1:], pairs[:-1], out=first[1:])
         entity_ids, inverse = np.unique(pairs[first] // n_tokens, return_inverse=True)
         totals = np.bincount(inverse, weights=gains[first])
-        keep = min(len(totals), _NUMPY_KEEP)
+        keep = min(len(totals), keep)
         best = np.argpartition(-totals, keep - 1)[:keep]
-        return dict(zip(entity_ids[best].tolist(), totals[best].tolist(), strict=True))
+        best = best[np.argsort(-totals[best], kind="stable")]
+        return list(zip(entity_ids[best].tolist(), totals[best].tolist(), strict=True))
 
     def _as_set(self, key: str) -> frozenset[int]:
         cached = self._large_sets.get(key)
@@ -196,17 +200,18 @@ class NameIndex:
                 expanded.append((size, token, keys))
         expanded.sort(key=lambda item: item[0])
         total = sum(size for size, _, _ in expanded)
+        documents = self._document_hits(documents)
+        relevant = frozenset(key for _, _, keys in expanded for key in keys)
         if total > _NUMPY_FROM:
-            scores = self._accumulate_numpy(expanded)
+            ranked = self._accumulate_numpy(expanded, documents, limit * 4)
         else:
             scores = self._accumulate(expanded)
-        for idx in self._document_hits(documents):
-            scores[idx] = scores.get(idx, 0.0) + _DOCUMENT_GAIN
-        relevant = frozenset(key for _, _, keys in expanded for key in keys)
-        if accept is not None:
+            for idx in documents:
+                scores[idx] = scores.get(idx, 0.0) + _DOCUMENT_GAIN
             ranked = heapq.nlargest(limit * 4, scores.items(), key=lambda item: item[1])
-            return [item for item in ranked if accept(item[0])][:limit], relevant
-        return heapq.nlargest(limit, scores.items(), key=lambda item: item[1]), relevant
+        if accept is not None:
+            ranked = [item for item in ranked if accept(item[0])]
+        return ranked[:limit], relevant
 
     def _document_hits(self, documents: Iterable[str]) -> set[int]:
         hits: set[int] = set()

@@ -41,10 +41,24 @@ GLUE_PREFIXES = frozenset("abd abdul abdel abdal abdil abdol abdur abdu abu abou
 #: Articles that may sit between a glue prefix and its noun ("abd al rahman").
 _ARTICLES = frozenset("al el ul ol il ad ar as at az an ash ur ud".split())
 
-_VOWELS = re.compile(r"[aeiouy]+")
+_VOWELS = re.compile(r"[aeiouyw]+")  # w and y too: Arabic و/ي are vowels as often as not
 _REPEATS = re.compile(r"(.)\1+")
+#: Second elements of compound Arabic names, written apart or together in every spelling:
+#: Habib Allah / Habibullah, Nur al-Din / Noureddine / Nuruddin, Aziz al-Rahman / Azizurrahman.
+#: Both forms are reduced to stem + canonical element.
+_COMPOUND_WORDS = {"allah": "allah", "ullah": "allah", "ulla": "allah", "alla": "allah", "ollah": "allah",
+                   "din": "din", "deen": "din", "dine": "din", "rahman": "rahman", "rehman": "rahman"}
+_COMPOUND_JOINED = (
+    (re.compile(r"^([a-z]{3,}?)[uaoei]ll(?:ah?|o)$"), "allah"),
+    (re.compile(r"^([a-z]{3,}?)(?:ud|ad|ed|id|al|el|ul|u|e|i)?d?d(?:in|een|ine)$"), "din"),
+    (re.compile(r"^([a-z]{3,}?)(?:ur|ul|ar|al|er|el|u|i|e)?r(?:a|e)h?man$"), "rahman"),
+)
+#: A definite article written onto its noun: al-/el- (in words of 7+ letters, so Alfred stays
+#: whole) or assimilated to a sun letter (Essabar = es-Sabar, Ennahda, Ettadamon).
+_ARTICLE_PREFIX = re.compile(r"^(?:[ae]l(?=[a-z]{5,})|[ae](?=(t|d|r|z|s|n)\1[a-z]{3,}))")
 #: "abdul-", "abdel-", "abdal-", "abdur-" ... written as one word: the servant-of prefix plus an
 #: article, spelled many ways. Reduced to "abd" so Abdulrahman meets Abd al-Rahman.
+_ABD_ALLAH = re.compile(r"^abd[uaeio]?ll?ah?$")  # Abdullah, Abdallah, Abdulla, Abdalah
 _ABD_ARTICLE = re.compile(r"^abd(?:ul|el|al|ol|il|ur|ar|er|us|as|un|an|u|i|e)?(?=[a-z]{3,}$)")
 
 
@@ -56,6 +70,7 @@ class Token:
     key: str  # spelling-variant key, e.g. the same for "muhammad"
     skeleton: str  # consonant skeleton of the key: first letter kept, vowels dropped
     particle: bool = False  # a particle (al, bin, de) or an organisation's legal form
+    bare: str | None = None  # key without an article written onto the word (elsseid -> sseid)
 
     def __str__(self) -> str:
         return self.text
@@ -63,12 +78,13 @@ class Token:
 
 #: The skeleton also folds voicing and affricate spellings (p/b, t/d, k/g/q/c, ch/j/zh/dj, w/v),
 #: which romanisation systems disagree on (Korean Chon/Jon, Kuk/Guk; Arabic Gh/Q/K).
-_VOICING = (("dzh", "j"), ("dj", "j"), ("zh", "j"), ("ch", "j"), ("tch", "j"), ("sch", "s"), ("p", "b"), ("t", "d"), ("k", "g"), ("q", "g"), ("c", "g"), ("w", "v"))
+#: Arabic ث ذ ظ are written th, dh, z or s: th/dh fold to z.
+_VOICING = (("dzh", "j"), ("dj", "j"), ("zh", "j"), ("tch", "j"), ("ch", "j"), ("sch", "s"), ("th", "z"), ("dh", "z"), ("p", "b"), ("t", "d"), ("k", "g"), ("q", "g"), ("c", "g"))
 
 
 def skeleton(key: str) -> str:
-    """Consonant skeleton of a key: the first letter kept (vowel or not), then consonants only,
-    with voicing folded and repeated letters collapsed."""
+    """Consonant skeleton of a key: the first letter kept (vowel or not), then consonants only
+    (w and y count as vowels), with voicing folded and repeated letters collapsed."""
     if len(key) <= 2:
         return key
     out = key
@@ -78,11 +94,36 @@ def skeleton(key: str) -> str:
     return _REPEATS.sub(r"\1", out)
 
 
+def _compound(word: str) -> str:
+    if word.startswith("abd"):
+        return word
+    for pattern, element in _COMPOUND_JOINED:
+        m = pattern.match(word)
+        if m:
+            return m.group(1) + element
+    return word
+
+
 def _glue(words: list[str]) -> list[str]:
     out: list[str] = []
     i = 0
     while i < len(words):
         word = words[i]
+        element = _COMPOUND_WORDS.get(word)
+        if element and out and out[-1] not in PARTICLES and out[-1] not in _ARTICLES:
+            out[-1] = out[-1] + element  # habib allah -> habiballah
+            i += 1
+            continue
+        if (
+            word in _ARTICLES
+            and out
+            and i + 1 < len(words)
+            and _COMPOUND_WORDS.get(words[i + 1]) in ("din", "rahman")
+            and not out[-1].startswith("abd")
+        ):
+            out[-1] = out[-1] + _COMPOUND_WORDS[words[i + 1]]  # nur al din -> nurdin
+            i += 2
+            continue
         if word in GLUE_PREFIXES and i + 1 < len(words):
             j = i + 1
             if words[j] in _ARTICLES and j + 1 < len(words):
@@ -92,8 +133,8 @@ def _glue(words: list[str]) -> list[str]:
             i = j + 1
             continue
         if word.startswith("abd"):
-            word = _ABD_ARTICLE.sub("abd", word)
-        out.append(word)
+            word = "abdallah" if _ABD_ALLAH.match(word) else _ABD_ARTICLE.sub("abd", word)
+        out.append(_compound(word))
         i += 1
     return out
 
@@ -107,7 +148,8 @@ def _legal_token(word: str) -> Token:
 @lru_cache(maxsize=200_000)
 def _token(word: str) -> Token:
     key = token_key(word)
-    return Token(word, key, skeleton(key), word in PARTICLES)
+    bare = _ARTICLE_PREFIX.sub("", word)
+    return Token(word, key, skeleton(key), word in PARTICLES, token_key(bare) if bare != word else None)
 
 
 @lru_cache(maxsize=100_000)
