@@ -2,7 +2,7 @@
 
 The Screener is built once in the parent; workers are forked from it, so its index is shared
 copy-on-write instead of being rebuilt or pickled per process. Rows are read lazily and sent in
-chunks, with at most `workers * CHUNKS_IN_FLIGHT` chunks outstanding: memory stays bounded for
+chunks, with at most `workers * (1 + CHUNKS_IN_FLIGHT)` chunks outstanding: memory stays bounded for
 files of millions of rows (multiprocessing's own `imap` would read the whole input ahead).
 """
 
@@ -22,7 +22,7 @@ from typing import IO, Any
 import orjson
 
 from qalqan.matching.screener import Screener
-from qalqan.sources.queries import QueryRow, read_queries
+from qalqan.sources.queries import QueryRow, Record, read_records, to_query_row
 
 #: Rows per task sent to a worker: large enough that pickling and IPC overhead are small next to
 #: scoring, small enough that the progress bar moves and memory per chunk stays a few MB.
@@ -68,17 +68,17 @@ def screen_row(screener: Screener, row: QueryRow, top: int, threshold: float | N
     return {"id": row.id, "matches": [m.as_dict() for m in matches if m.score >= low]}
 
 
-def _screen_chunk(rows: list[QueryRow]) -> tuple[bytes, int, int]:
+def _screen_chunk(rows: list[Record]) -> tuple[bytes, int, int]:
     assert _SCREENER is not None, "worker started without a screener"
     top, threshold, cutoff = _SETTINGS
     return _render(_SCREENER, rows, top, threshold, cutoff)
 
 
-def _render(screener: Screener, rows: list[QueryRow], top: int, threshold: float | None, cutoff: float | None) -> tuple[bytes, int, int]:
+def _render(screener: Screener, records: list[Record], top: int, threshold: float | None, cutoff: float | None) -> tuple[bytes, int, int]:
     out = bytearray()
     errors = alerted = 0
-    for row in rows:
-        rec = screen_row(screener, row, top, threshold, cutoff)
+    for record in records:
+        rec = screen_row(screener, to_query_row(record), top, threshold, cutoff)
         if "error" in rec:
             errors += 1
         elif any(m["match"] for m in rec["matches"]):
@@ -88,7 +88,7 @@ def _render(screener: Screener, rows: list[QueryRow], top: int, threshold: float
     return bytes(out), errors, alerted
 
 
-def _chunks(rows: Iterable[QueryRow], size: int) -> Iterator[list[QueryRow]]:
+def _chunks(rows: Iterable[Record], size: int) -> Iterator[list[Record]]:
     it = iter(rows)
     while chunk := list(islice(it, size)):
         yield chunk
@@ -116,8 +116,8 @@ def screen_file(
     `progress`: None shows a Rich bar on stderr only when stderr is a terminal.
     """
     global _SCREENER, _SETTINGS
-    rows = read_queries(input_path)  # validates the header now, before any output
-    built = screener if isinstance(screener, Screener) else screener()
+    rows = read_records(input_path)  # validates the columns now, before any output
+    built: Screener = screener if isinstance(screener, Screener) or hasattr(screener, "match") else screener()  # type: ignore[assignment,operator]
     if progress is None:
         progress = sys.stderr.isatty()
     stats = BatchStats()
@@ -139,19 +139,19 @@ def screen_file(
 
     bar = _Progress(progress)
     try:
-        with bar:
-            results: Iterator[tuple[int, tuple[bytes, int, int]]]
-            if workers <= 1 or not _fork_available():
-                results = ((len(c), _render(built, c, top, threshold, cutoff)) for c in _chunks(rows, chunk))
-                _consume(results, write, stats, bar)
-            else:
-                _SCREENER, _SETTINGS = built, (top, threshold, cutoff)
-                ctx = multiprocessing.get_context("fork")
-                try:
-                    with ctx.Pool(workers) as pool:
-                        _consume(_ordered(pool, _chunks(rows, chunk), workers * (1 + CHUNKS_IN_FLIGHT)), write, stats, bar)
-                finally:
-                    _SCREENER = None
+        if workers <= 1 or not _fork_available():
+            with bar:
+                _consume(((len(c), _render(built, c, top, threshold, cutoff)) for c in _chunks(rows, chunk)), write, stats, bar)
+        else:
+            _SCREENER, _SETTINGS = built, (top, threshold, cutoff)
+            ctx = multiprocessing.get_context("fork")
+            try:
+                # Fork before the progress bar starts its refresh thread: a fork copies no threads
+                # but does copy any lock such a thread holds.
+                with ctx.Pool(workers) as pool, bar:
+                    _consume(_ordered(pool, _chunks(rows, chunk), workers * (1 + CHUNKS_IN_FLIGHT)), write, stats, bar)
+            finally:
+                _SCREENER = None
     finally:
         if close:
             sink.close()
@@ -161,7 +161,7 @@ def screen_file(
     return stats
 
 
-def _ordered(pool: Any, chunks: Iterator[list[QueryRow]], in_flight: int) -> Iterator[tuple[int, tuple[bytes, int, int]]]:
+def _ordered(pool: Any, chunks: Iterator[list[Record]], in_flight: int) -> Iterator[tuple[int, tuple[bytes, int, int]]]:
     """Results in submission order, with at most `in_flight` chunks submitted but not yet taken."""
     pending: deque[tuple[int, Any]] = deque()
     for c in chunks:

@@ -12,6 +12,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -39,12 +40,12 @@ err = Console(stderr=True)
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
 def demo_list_path() -> Path:
-    return Path(str(files("qalqan") / "data" / "demo_list.csv"))
+    return Path(str(files("qalqan") / "data" / "demo.csv"))
 
 
 def data_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -136,7 +137,7 @@ def _load(specs: list[str], threshold: float | None = None) -> Any:
             item = _read_list(spec)
         rep = item.report
         err.print(
-            f"[green]loaded[/] {item.info.name} ({item.info.format}) {len(item.entities):,} entities"
+            f"[green]loaded[/] {escape(item.info.name)} ({item.info.format}) {len(item.entities):,} entities"
             + (f", published {item.info.published}" if item.info.published else "")
             + (f", [yellow]{len(rep.warnings)} warnings, {rep.records_skipped} records skipped[/]" if rep.issues else ""),
             highlight=False,
@@ -168,6 +169,9 @@ def screen(
         stats = screen_file(lambda: _load(specs, threshold), input, out, threshold=threshold, top=top, workers=workers, chunk=chunk, cutoff=cutoff, progress=progress)
     except ListError as exc:
         _fail(str(exc))
+    except BrokenPipeError:  # e.g. `qalqan screen ... | head`: the reader left; stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(1) from None
     err.print(
         f"screened {stats.rows:,} records in {stats.seconds:.1f}s ({stats.rows_per_second:,.0f}/s): "
         f"{stats.alerted:,} with a match, {stats.errors:,} could not be screened",
@@ -194,7 +198,7 @@ def serve(
     try:
         chosen = resolve_serve_lists(list_, file)
         for note in chosen.notes:
-            err.print(f"[dim]{note}[/]", highlight=False)
+            err.print(f"[dim]{escape(note)}[/]", highlight=False)
         screener = _load(chosen.specs, threshold)
     except ListError as exc:
         _fail(str(exc))
@@ -211,7 +215,7 @@ def serve(
     curl = f"curl -s -X POST '{base}/match/{dataset}' -H 'Content-Type: application/json' -d '{body}'"
     err.print(
         Panel.fit(
-            f"Qalqan is serving {len(screener):,} entities from {', '.join(i.name for i in screener.lists)} at [bold]{base}[/]\n"
+            f"Qalqan is serving {len(screener):,} entities from {escape(', '.join(i.name for i in screener.lists))} at [bold]{base}[/]\n"
             f"API docs: {base}/docs",
             title="ready" if not chosen.demo else "[bold red]ready — DEMO LIST[/]",
             border_style="red" if chosen.demo else "green",
@@ -261,7 +265,7 @@ def lists_fetch(
     except Exception as exc:  # network and file-system failures: say what and where
         incoming.unlink(missing_ok=True)
         _fail(f"could not fetch {src}: {type(exc).__name__}: {exc}", code=1)
-    err.print(f"[green]saved[/] {target}: {len(item.entities):,} entities, published {item.info.published or 'unknown'}", highlight=False)
+    err.print(f"[green]saved[/] {escape(str(target))}: {len(item.entities):,} entities, published {item.info.published or 'unknown'}", highlight=False)
 
 
 @lists_app.command("show")
@@ -282,16 +286,16 @@ def lists_show(
         info = item.info
         counts = ", ".join(f"{k} {v:,}" for k, v in sorted(info.counts.items()))
         table.add_row(
-            info.name, info.format, info.published or "-", f"{len(item.entities):,}", counts,
+            escape(info.name), info.format, escape(info.published or "-"), f"{len(item.entities):,}", counts,
             str(len(item.report.warnings)), str(item.report.records_skipped), (info.sha256 or "-")[:16],
         )
         issues.append((info.name, item.report.issues))
     out.print(table)
     for name, found in issues:
         for issue in found[:SHOW_ISSUES]:
-            out.print(f"{name}: {issue}", highlight=False, soft_wrap=True)
+            out.print(escape(f"{name}: {issue}"), highlight=False, soft_wrap=True)
         if len(found) > SHOW_ISSUES:
-            out.print(f"{name}: ... and {len(found) - SHOW_ISSUES} more", highlight=False)
+            out.print(f"{escape(name)}: ... and {len(found) - SHOW_ISSUES} more", highlight=False)
 
 
 def main() -> None:  # pragma: no cover - `python -m qalqan.cli`

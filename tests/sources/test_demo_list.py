@@ -7,7 +7,7 @@ from qalqan.sources.registry import read_list
 
 
 def test_demo_list_is_clean_and_varied() -> None:
-    path = resources.files("qalqan") / "data" / "demo_list.csv"
+    path = resources.files("qalqan") / "data" / "demo.csv"
     loaded = read_list(str(path), name="demo")
     assert loaded.report.issues == []
     assert loaded.info.counts["Person"] >= 25 and loaded.info.counts["Organization"] >= 5 and loaded.info.counts["Vessel"] >= 1

@@ -78,6 +78,7 @@ def create_app(screener: Screener, *, max_body_bytes: int = MAX_BODY_BYTES, bann
         description = f"**{banner}**\n\n" + description
     app = FastAPI(title="Qalqan", version=_version(), description=description)
     app.state.screener = screener
+    app.state.banner = banner
     # Computed once: every list that has loaded info or entities.
     app.state.list_names = {info.name for info in screener.lists} | {e.list for e in screener.entities()}
     app.state.feature_docs = {k: FeatureDoc.model_validate(v) for k, v in feature_docs(screener).items()}

@@ -41,8 +41,21 @@ class TotalSpec(BaseModel):
     relation: str = Field("eq", examples=["eq"])
 
 
+class AlignedToken(BaseModel):
+    """One step of a name alignment: which query token met which candidate token, and how."""
+
+    query: str | None
+    candidate: str | None
+    similarity: float
+    how: str = Field(..., examples=["exact", "variant", "skeleton", "fuzzy", "initial", "joined", "unmatched"])
+    weight: float
+
+
 class FeatureExplanation(BaseModel):
     """One feature's evidence for a result: Qalqan's structured explanation."""
+
+    # Fields the engine adds later pass through rather than being dropped from the explanation.
+    model_config = ConfigDict(extra="allow")
 
     feature: str
     score: float
@@ -51,6 +64,7 @@ class FeatureExplanation(BaseModel):
     query_value: str | None = None
     candidate_value: str | None = None
     detail: str | None = None
+    alignment: list[AlignedToken] | None = Field(None, description="name features: the token-by-token evidence")
 
 
 class EntityResponse(BaseModel):

@@ -98,6 +98,8 @@ def match(
         raise HTTPException(422, detail=[{"loc": ["body", "queries"], "msg": "no queries provided", "type": "value_error"}])
 
     notes: list[str] = []
+    if request.app.state.banner:  # e.g. the demo list: said in every answer, not only at start-up
+        notes.append(request.app.state.banner)
     if algorithm.lower() not in OUR_ALGORITHMS:
         notes.append(f"algorithm {algorithm!r} is not available here; Qalqan's calibrated scorer was used")
     if body.weights:

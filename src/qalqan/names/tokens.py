@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rigour.names import extract_org_types, replace_org_types_compare
+from rigour.text import is_stopword
 
 from qalqan.names.keys import token_key
 from qalqan.names.translit import latinize
@@ -25,7 +26,7 @@ HONORIFICS = frozenset(
     """mr mrs ms miss dr prof sir sheikh shaikh shaykh sheik mullah mulla mullo maulavi mawlawi
     maulvi moulvi mawlavi maulana haji hajji hadji alhaji qari hafiz hafez mufti sayyid sayed
     syed said_ ustad ustadh ustaz general gen colonel col major maj captain capt lieutenant lt
-    commander brigadier admiral sergeant eng engineer doctor""".split()
+    commander brigadier admiral sergeant eng engineer doctor president prasident minister""".split()
 )
 
 #: Connecting words of personal and family names: kept as tokens, weighted as near-nothing.
@@ -33,6 +34,11 @@ PARTICLES = frozenset(
     """al el ul ol il ad ad ar as at az an ash adh ath bin ibn ben bint binti bte bt b ibnu
     ould wuld walad oglu ogly uulu uly kyzy qyzy kizi de da di del della der des du la le van
     von den ter zu y e and""".split()
+)
+
+#: Words that say an organisation is an organisation, not which one: weighted like particles.
+GENERIC_ORG_WORDS = frozenset(
+    """company co corporation corp incorporated inc limited ltd group holding holdings the""".split()
 )
 
 #: Prefixes that form one name with the next token (Abd al-Rahman = Abdulrahman, Abu Bakr =
@@ -139,6 +145,22 @@ def _glue(words: list[str]) -> list[str]:
     return out
 
 
+def _join_letters(words: list[str]) -> list[str]:
+    """Runs of single letters in an organisation's name are one acronym: A.B.C. = ABC."""
+    out: list[str] = []
+    run: list[str] = []
+    for word in [*words, ""]:
+        if len(word) == 1:
+            run.append(word)
+            continue
+        if run:
+            out.append("".join(run))
+            run = []
+        if word:
+            out.append(word)
+    return out
+
+
 @lru_cache(maxsize=1_000)
 def _legal_token(word: str) -> Token:
     key = token_key(word)
@@ -157,24 +179,27 @@ def name_tokens(name: str, organisation: bool = False) -> tuple[Token, ...]:
     """Tokens of one name.
 
     For an organisation, legal forms in any language are rewritten by rigour to a generic class
-    (ТОО / LLP, Limited / LLC, АО / Joint Stock Company / JSC) and marked like particles: they
-    still align, but a missing or different legal form costs little.
+    (ТОО / LLP, Limited / LLC, АО / Joint Stock Company / JSC) and marked like particles, as are
+    generic words (company, group) and stopwords: they still align, but a missing or different
+    one costs little. Single letters in a row are one acronym.
     """
     text = name
     legal: frozenset[str] = frozenset()
     if organisation:
-        found = extract_org_types(name, generic=True)
+        lowered = name.casefold()  # rigour misses upper-case Cyrillic forms (ТОО, АО)
+        found = extract_org_types(lowered, generic=True)
         if found:
-            text = replace_org_types_compare(name, generic=True)
+            text = replace_org_types_compare(lowered, generic=True)
             legal = frozenset(w for _, form in found for w in latinize(form).split())
     words = latinize(text).split()
     if not words:
         return ()
-    if legal:
-        return tuple(_legal_token(w) if w in legal else _token(w) for w in words)
-    if not organisation:
-        kept = [w for w in words if w not in HONORIFICS]
-        if len(kept) >= 2:
-            words = kept
-        words = _glue(words)
-    return tuple(_token(w) for w in words)
+    if organisation:
+        words = _join_letters(words)
+        return tuple(
+            _legal_token(w) if w in legal or w in GENERIC_ORG_WORDS or is_stopword(w) else _token(w) for w in words
+        )
+    kept = [w for w in words if w not in HONORIFICS]
+    if len(kept) >= 2:
+        words = kept
+    return tuple(_token(w) for w in _glue(words))

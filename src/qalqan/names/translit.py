@@ -40,9 +40,13 @@ _DROP_APOSTROPHES = {ord(c): None for c in _APOSTROPHES}
 # Kazakh Қ is K in passports (ICAO 9303 national practice) and in the usual
 # English spellings (Tokayev, Aktobe, Kassym); rigour renders it Q.
 _KAZAKH_FIX = {ord("Қ"): "К", ord("қ"): "к"}
+# Uzbek Ў (o'/u): rigour reads a word with Ў as Belarusian and then writes
+# и as y ("Uzbekyston"); as У the word keeps the Uzbek/Russian reading.
+_UZBEK_FIX = {ord("Ў"): "У", ord("ў"): "у"}
 
 _PRE_LATIN = dict(_DROP_APOSTROPHES)
 _PRE_LATIN.update(_KAZAKH_FIX)
+_PRE_LATIN.update(_UZBEK_FIX)
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
@@ -157,8 +161,10 @@ def _normalise_arabic(word: str) -> str:
 
 # Unit kinds.
 _C = 0  # consonant
-_V = 1  # long vowel written with a letter (or a haraka)
-_ART = 2  # not used in units; kept for clarity
+_V = 1  # long vowel written with a letter
+_S = 3  # short vowel: a haraka, or the vowel of a word-initial alif
+_D = 4  # digit
+_CC = 5  # consonant closed by an explicit sukun (no vowel follows)
 
 
 def _units(word: str) -> list[tuple[int, str, bool]]:
@@ -175,20 +181,39 @@ def _units(word: str) -> list[tuple[int, str, bool]]:
     while i < n:
         c = letters[i]
         if c in _HARAKAT:
-            # An explicit short vowel; it replaces the one we would infer.
-            units.append((_V, _HARAKAT[c], False))
+            # An explicit short vowel; it replaces the one we would infer,
+            # unless it only announces the long vowel letter that follows
+            # (fatha + alif, damma + waw, kasra + ya without a mark of their own).
+            k = i + 1
+            while k < n and letters[k] == _SHADDA:
+                k += 1
+            after = letters[k] if k < n else ""
+            bare_after = k + 1 >= n or letters[k + 1] not in _HARAKAT and letters[k + 1] != _SHADDA
+            if (c == "\u064e" and after in ("ا", _ALIF_MAQSURA)) or (
+                bare_after and (c, after) in (("\u064f", _WAW), ("\u0650", _YA))
+            ):
+                i += 1
+                continue
+            units.append((_S, _HARAKAT[c], False))
             i += 1
             continue
         if c == _SHADDA:
+            # Canonical order puts a haraka before the shadda (ccc 30 < 33),
+            # so the consonant may be one unit back.
+            back = -2 if len(units) >= 2 and units[-1][0] == _S else -1
+            if units and units[back][0] == _C:
+                k, lat, _ = units[back]
+                units[back] = (k, lat, True)
+            i += 1
+            continue
+        if c == _SUKUN:
             if units and units[-1][0] == _C:
-                k, lat, _ = units[-1]
-                units[-1] = (k, lat, True)
+                units[-1] = (_CC, units[-1][1], units[-1][2])
             i += 1
             continue
-        if c == _SUKUN or unicodedata.category(c) == "Mn":
+        if unicodedata.category(c) == "Mn":
             i += 1
             continue
-        nxt = letters[i + 1] if i + 1 < n else ""
         # Skip marks when peeking at the next letter.
         j = i + 1
         while j < n and (letters[j] in _HARAKAT or letters[j] in (_SHADDA, _SUKUN)):
@@ -205,9 +230,8 @@ def _units(word: str) -> list[tuple[int, str, bool]]:
                     # Initial bare alif carries a hamza; before C C + long
                     # vowel it is usually i- (ibrahim, ismail, iqbal, islam).
                     units.append((_V, _initial_alif_vowel(letters, i), False))
-                units[-1] = (_V, units[-1][1], False)
-                # Mark: short, initial vowel (open syllable).
-                units[-1] = (3, units[-1][1], False)
+                # A word-initial alif is a hamza with a short vowel (open syllable).
+                units[-1] = (_S, units[-1][1], False)
             elif c == "إ":
                 units.append((_C, "", False))
                 units.append((_V, "i", False))
@@ -218,20 +242,31 @@ def _units(word: str) -> list[tuple[int, str, bool]]:
                 units.append((_C, "", False))
                 units.append((_V, "a", False))
             else:
-                if prev_kind == _V or prev_kind == 3:
+                if prev_kind in (_V, _S):
                     # Alif after a vowel carries a hamza (e.g. وائل wa'il).
                     units.append((_C, "", False))
                 units.append((_V, "a", False))
+        elif (
+            c == _YA
+            and len(units) == 1
+            and units[0][0] == _C
+            and j + 1 < n
+            and letters[j] in _CONSONANTS
+            and letters[j + 1] in _CONSONANTS
+        ):
+            # CayCaC: faysal, haydar, zaynab, qaysar (ya as the diphthong ay).
+            units.append((_S, "a", False))
+            units.append((_C, "y", False))
         elif c in (_WAW, _YA, "ؤ", "ئ"):
             base = {"ؤ": _WAW, "ئ": _YA}.get(c, c)
             doubled = j < n and any(letters[k] == _SHADDA for k in range(i + 1, j))
             explicit = next((letters[k] for k in range(i + 1, j) if letters[k] in _HARAKAT), None)
             if c in ("ؤ", "ئ"):
                 # Hamza carrier: a glottal stop with its vowel (wa'il, mu'min).
-                if prev_kind == _V or prev_kind == 3:
+                if prev_kind in (_V, _S):
                     units.append((_C, "", False))
                 units.append((_V, "u" if base == _WAW else "i", False))
-            elif not units or prev_kind in (_V, 3) or nxt in ("ا", "آ", _TA_MARBUTA, _ALIF_MAQSURA) or doubled or explicit:
+            elif not units or prev_kind in (_V, _S) or nxt in ("ا", "آ", _TA_MARBUTA, _ALIF_MAQSURA) or doubled or explicit:
                 units.append((_C, "w" if base == _WAW else "y", doubled))
                 if explicit:
                     units.append((_V, _HARAKAT[explicit], False))
@@ -246,7 +281,7 @@ def _units(word: str) -> list[tuple[int, str, bool]]:
         elif c in _CONSONANTS:
             units.append((_C, _CONSONANTS[c], False))
         elif c.isdigit():
-            units.append((4, c, False))
+            units.append((_D, c, False))
         else:
             # Letters we do not know (rare extended Arabic): let ascii_text try.
             units.append((_C, _NON_WORD.sub("", ascii_text(c).lower()), False))
@@ -268,7 +303,9 @@ def _vocalise(units: list[tuple[int, str, bool]]) -> str:
     a syllable; a consonant after an open short syllable closes it; any other
     consonant needs a vowel of its own (a, or i after a long a as in the
     active-participle pattern khalid, hamid, tahir). A final two-consonant
-    cluster after a short vowel is split with a (hasan, fahad, saad).
+    cluster after a short vowel is split with a (hasan, fahad, saad); after
+    a long u/i it is kept (akhund, dost). A sukun closes a syllable outright.
+    Each rule was kept only where bench/translit_eval.py showed a gain.
     """
     out: list[str] = []
     # State of the previous emitted segment: "start", "short" (open short
@@ -276,17 +313,21 @@ def _vocalise(units: list[tuple[int, str, bool]]) -> str:
     state = "start"
     n = len(units)
     for idx, (kind, lat, doubled) in enumerate(units):
-        if kind == 4:
+        if kind == _D:
             out.append(lat)
             state = "start"
             continue
-        if kind in (_V, 3):
+        if kind in (_V, _S):
             out.append(lat)
-            state = "short" if kind == 3 else ("long_a" if lat == "a" else "long")
+            state = "short" if kind == _S else ("long_a" if lat == "a" else "long")
+            continue
+        if kind == _CC:
+            out.append(lat)
+            state = "closed"
             continue
         # Consonant.
         nxt = units[idx + 1] if idx + 1 < n else None
-        followed_by_vowel = nxt is not None and nxt[0] in (_V, 3)
+        followed_by_vowel = nxt is not None and nxt[0] in (_V, _S)
         if doubled:
             # Shadda: the first copy closes the previous syllable.
             if state == "start":
@@ -417,20 +458,30 @@ def _other_script(chunk: str) -> str:
     return chunk if chunk.isascii() else ascii_text(chunk)
 
 
+@lru_cache(maxsize=CACHE_SIZE)
+def _mixed_word(word: str) -> str:
+    """One whitespace-free chunk holding Arabic script, maybe mixed with others."""
+    parts: list[str] = []
+    pos = 0
+    for m in _ARABIC_RUN.finditer(word):
+        if m.start() > pos:
+            parts.append(_other_script(word[pos : m.start()]))
+        parts.append(" " + arabic_to_latin(m.group()) + " ")
+        pos = m.end()
+    if pos < len(word):
+        parts.append(_other_script(word[pos:]))
+    return "".join(parts)
+
+
 def _latinize(text: str) -> str:
     text = unicodedata.normalize("NFC", text).translate(_PRE_LATIN)
     if text.isascii():
         return _finish(text)
-    parts: list[str] = []
-    pos = 0
-    for m in _ARABIC_RUN.finditer(text):
-        if m.start() > pos:
-            parts.append(_other_script(text[pos : m.start()]))
-        parts.append(" " + arabic_to_latin(m.group()) + " ")
-        pos = m.end()
-    if pos < len(text):
-        parts.append(_other_script(text[pos:]))
-    return _finish("".join(parts))
+    if _ARABIC_RUN.search(text) is None:
+        # Whole-text ascii_text keeps rigour's context rules (e.g. Han spacing).
+        return _finish(ascii_text(text))
+    # Arabic script: word by word, so frequent words are memo hits.
+    return _finish(" ".join(_mixed_word(w) if _ARABIC_RUN.search(w) else _other_script(w) for w in text.split()))
 
 
 _latinize_cached = lru_cache(maxsize=CACHE_SIZE)(_latinize)

@@ -168,8 +168,13 @@ def _row(values: dict[str, Any], row: int) -> QueryRow:
     if isinstance(raw_id, str):
         raw_id = raw_id.strip()
     row_id: str | int = raw_id if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) and raw_id != "" else row
-    if isinstance(row_id, str) and len(row_id) > MAX_VALUE_CHARS:
-        return QueryRow(row, row, None, f"id is {len(row_id)} characters long; at most {MAX_VALUE_CHARS}", "id")
+    if isinstance(row_id, str):
+        if len(row_id) > MAX_VALUE_CHARS:
+            return QueryRow(row, row, None, f"id is {len(row_id)} characters long; at most {MAX_VALUE_CHARS}", "id")
+        try:
+            row_id.encode("utf-8")
+        except UnicodeEncodeError:  # the id is echoed in the output, which must stay valid UTF-8
+            return QueryRow(row, row, None, "value is not valid UTF-8", "id")
     try:
         return QueryRow(row, row_id, make_query(values, row_id))
     except _RowError as exc:
@@ -178,8 +183,27 @@ def _row(values: dict[str, Any], row: int) -> QueryRow:
         return QueryRow(row, row_id, None, str(exc), None)
 
 
+#: One input record as read: its row number and raw column values, or already a QueryRow when
+#: it could not even be read as a record (invalid JSON, too many CSV values). Cheap to pickle,
+#: so batch screening turns records into queries in the worker processes, not the parent.
+Record = tuple[int, dict[str, Any]] | QueryRow
+
+
+def to_query_row(record: Record) -> QueryRow:
+    """The query (or the row's error) for one record from `read_records`."""
+    if isinstance(record, QueryRow):
+        return record
+    row, values = record
+    return _row(values, row)
+
+
 def read_queries(path: str | Path) -> Iterator[QueryRow]:
-    """Stream the queries of a CSV or JSON-lines file.
+    """Stream the queries of a CSV or JSON-lines file (see `read_records` for the checks)."""
+    return map(to_query_row, read_records(path))
+
+
+def read_records(path: str | Path) -> Iterator[Record]:
+    """Stream the raw records of a CSV or JSON-lines file.
 
     The header (CSV) or the set of keys (JSON lines, checked in one streaming pass) is validated
     eagerly, here, so a bad column raises ListError before the caller writes any output.
@@ -216,7 +240,7 @@ def read_queries(path: str | Path) -> Iterator[QueryRow]:
     return _iter_csv(path, fh, reader, columns)
 
 
-def _iter_csv(path: Path, fh: io.TextIOWrapper, reader: Any, columns: list[str]) -> Iterator[QueryRow]:
+def _iter_csv(path: Path, fh: io.TextIOWrapper, reader: Any, columns: list[str]) -> Iterator[Record]:
     old_limit = csv.field_size_limit()
     csv.field_size_limit(max(old_limit, CSV_FIELD_LIMIT))
     try:
@@ -231,14 +255,13 @@ def _iter_csv(path: Path, fh: io.TextIOWrapper, reader: Any, columns: list[str])
                     # The csv module cannot resynchronise after a broken record; the rest of the
                     # file would be misread, so stop with the record named.
                     raise ListError(str(path), f"unreadable CSV after data row {row}: {exc}", record=str(row + 1)) from None
-                if not any(c.strip() for c in cells):
-                    continue  # blank line
+                if not cells or (len(cells) == 1 and not cells[0].strip()):
+                    continue  # a blank line; a row of empty cells is a record (with no name)
                 row += 1
                 if len(cells) > len(columns):
                     yield QueryRow(row, row, None, f"row has {len(cells)} values but the header has {len(columns)} columns", None)
                     continue
-                values = dict(zip(columns, cells))
-                yield _row(values, row)
+                yield row, dict(zip(columns, cells))
     finally:
         csv.field_size_limit(old_limit)
 
@@ -262,7 +285,7 @@ def _prescan_jsonl(path: Path) -> None:
                 _check_columns(str(path), list(obj), record=f"line {lineno}", required=False)
 
 
-def _iter_jsonl(path: Path) -> Iterator[QueryRow]:
+def _iter_jsonl(path: Path) -> Iterator[Record]:
     with open(path, "rb") as fh:
         row = 0
         for line in fh:
@@ -277,5 +300,5 @@ def _iter_jsonl(path: Path) -> Iterator[QueryRow]:
             if not isinstance(obj, dict):
                 yield QueryRow(row, row, None, f"expected a JSON object, got {type(obj).__name__}", None)
                 continue
-            yield _row(obj, row)
+            yield row, obj
 

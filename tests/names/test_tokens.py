@@ -1,0 +1,88 @@
+"""Name tokens: what the matcher compares, for the spellings lists and travellers use."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from qalqan.names.tokens import name_tokens, skeleton
+from qalqan.names.variants import name_variants
+
+
+def texts(name: str, organisation: bool = False) -> list[str]:
+    return [t.text for t in name_tokens(name, organisation)]
+
+
+def keys(name: str, organisation: bool = False) -> list[str]:
+    return [t.key for t in name_tokens(name, organisation)]
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ["Abdulrahman", "Abd al-Rahman", "Abdul Rahman", "Abdel Rahman", "Abdurrahman", "عبد الرحمن"],
+        ["Abdullah", "Abdallah", "Abd Allah", "عبد الله"],
+        ["Habibullah", "Habib Allah", "Habib-Ullah", "حبيب الله"],
+        ["Nur al-Din", "Noureddine", "Nuruddin", "Nur ud-Din", "نور الدين"],
+        ["Abu Bakr", "Abubakr", "ابو بكر"],
+    ],
+)
+def test_spelling_and_spacing_variants_of_one_name_meet(spellings: list[str]) -> None:
+    skeletons = {tuple(t.skeleton for t in name_tokens(s) if not t.particle) for s in spellings}
+    assert len(skeletons) == 1, skeletons
+
+
+def test_honorifics_are_dropped_but_never_the_whole_name() -> None:
+    assert texts("Sheikh Mullah Mohammed Omar") == texts("Mohammed Omar")
+    assert texts("Mullah Omar") == ["mullah", "omar"]
+
+
+def test_particles_are_marked() -> None:
+    tokens = name_tokens("Ayman al-Zawahiri bin Muhammad")
+    assert [t.text for t in tokens if t.particle] == ["al", "bin"]
+
+
+def test_organisation_legal_forms_across_languages_become_one_weak_token() -> None:
+    kz = name_tokens("ТОО Казахстан Темир Жолы", organisation=True)
+    en = name_tokens("Kazakhstan Temir Zholy LLP", organisation=True)
+    assert [t.particle for t in kz].count(True) == 1
+    assert [t.text for t in kz if t.particle] == [t.text for t in en if t.particle]
+    assert [t.key for t in kz if not t.particle] == [t.key for t in en if not t.particle]
+
+
+def test_acronym_letters_join_in_organisation_names() -> None:
+    assert texts("A.B.C. Trading", organisation=True)[0] == texts("ABC Trading", organisation=True)[0]
+
+
+def test_kazakh_cyrillic_latinises() -> None:
+    assert texts("Қасым Ұлықбек") == ["kasym", "ulykbek"] or texts("Қасым Ұлықбек") == ["qasym", "ulyqbek"]
+    assert keys("Қасым") == keys("Kasym") or skeleton(keys("Қасым")[0]) == skeleton(keys("Kasym")[0])
+
+
+def test_article_written_onto_a_word_is_recognised() -> None:
+    (token,) = name_tokens("Essabar")
+    assert token.bare is not None and token.bare == name_tokens("Sabar")[0].key
+    (whole,) = name_tokens("Alfred")
+    assert whole.bare is None
+
+
+def test_name_variants_split_brackets_and_semicolons() -> None:
+    assert name_variants("أبو بكر (Abu Bakr; Abubakar)") == ["أبو بكر (Abu Bakr; Abubakar)", "أبو بكر", "Abu Bakr", "Abubakar"]
+    assert name_variants("SUPPORT COMMITTEE (ASC)") == ["SUPPORT COMMITTEE (ASC)", "SUPPORT COMMITTEE", "ASC"]
+    assert name_variants("Plain Name") == ["Plain Name"]
+
+
+@given(st.text(max_size=80), st.booleans())
+def test_tokenising_any_text_never_fails_and_gives_lowercase_ascii(text: str, organisation: bool) -> None:
+    for token in name_tokens(text, organisation):
+        assert token.text and token.text.isascii() and token.text == token.text.lower()
+        assert token.skeleton == skeleton(token.key)
+
+
+@given(st.text(max_size=80))
+def test_variants_of_any_text_include_the_text(text: str) -> None:
+    found = name_variants(text)
+    assert all(v.strip() for v in found)
+    if any(ch.isalpha() for ch in text) and text.strip(" ,.-") == text and " ".join(text.split()) == text:
+        assert found[0] == text
