@@ -107,7 +107,7 @@ def test_retrieval_touches_only_entities_sharing_a_token() -> None:
     big = [entity(str(i), "".join(rng.choice(letters) + rng.choice("aeiou") for _ in range(4)) + " " + "".join(rng.choice(letters) + rng.choice("aeiou") for _ in range(4))) for i in range(5000)]
     big.append(entity("x", "Qalqanbek Zhasulanov"))
     screener = Screener(big)
-    shortlist, _ = screener.index.candidates(
+    shortlist, _, _ = screener.index.candidates(
         [t for n in __import__("qalqan.matching.compiled", fromlist=["compile_query"]).compile_query(Query(("Qalqanbek Zhasulanov",))).names for t in n.tokens],
         limit=50,
     )

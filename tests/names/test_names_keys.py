@@ -133,7 +133,7 @@ def test_token_key_is_stable_on_its_output(token: str) -> None:
 
 def _un_arabic_records() -> list[tuple[str, list[str]]]:
     """(NAME_ORIGINAL_SCRIPT in Arabic script, Latin names) per UN record."""
-    from lxml import etree
+    from lxml import etree  # type: ignore[import-untyped]
 
     out = []
     tree = etree.parse(str(SHARED / "un" / "un_consolidated_2026-02-27.xml"))

@@ -53,6 +53,9 @@ class MatchConfig:
     #: ... and beyond the first `limit`, only those whose retrieval gain (rarity-weighted query
     #: tokens found) is at least this share of the best candidate's.
     retrieval_ratio: float = 0.5
+    #: Candidates holding less than this share of the query's rarity weight are not scored at
+    #: all: their name score could not come near any threshold.
+    min_coverage: float = 0.3
     common_posting: int = 20_000  # postings longer than this are used only if nothing rarer is
 
     def as_dict(self) -> dict[str, float | int]:

@@ -242,13 +242,14 @@ def compare_dates(q: PartialDate, c: PartialDate, config: MatchConfig) -> tuple[
 def _best_dates(query: Compiled, candidate: Compiled, config: MatchConfig) -> tuple[float, float, str, str, str] | None:
     if not query.birth_dates or not candidate.birth_dates:
         return None
-    best: tuple[float, float, str, str, str] | None = None
+    best: tuple[float, float, str, PartialDate, PartialDate] | None = None
     for q in query.birth_dates:
         for c in candidate.birth_dates:
             support, conflict, how = compare_dates(q, c, config)
             if best is None or (support - conflict) > (best[0] - best[1]):
-                best = (support, conflict, how, str(q), str(c))
-    return best
+                best = (support, conflict, how, q, c)
+    assert best is not None
+    return best[0], best[1], best[2], str(best[3]), str(best[4])
 
 
 def dob_match(query: Compiled, candidate: Compiled, config: MatchConfig) -> FeatureResult:

@@ -179,10 +179,11 @@ class NameIndex:
         limit: int,
         accept: Acceptor | None = None,
         documents: Iterable[str] = (),
-    ) -> tuple[list[tuple[int, float]], frozenset[str]]:
+    ) -> tuple[list[tuple[int, float]], frozenset[str], float]:
         """The `limit` entities sharing the most rarity-weighted query tokens, best first, each
         with its retrieval gain (sum over query tokens of rarity x expansion similarity), and the
-        vocabulary keys the query tokens were expanded to. An entity holding one of the query's
+        vocabulary keys the query tokens were expanded to, and the query's own weight (the gain
+        of an entity holding every query token). An entity holding one of the query's
         (normalised) document numbers is always a candidate.
 
         Tokens are taken rarest first. A token whose postings exceed `common_posting` only
@@ -211,7 +212,8 @@ class NameIndex:
             ranked = heapq.nlargest(limit * 4, scores.items(), key=lambda item: item[1])
         if accept is not None:
             ranked = [item for item in ranked if accept(item[0])]
-        return ranked[:limit], relevant
+        query_weight = sum(self.rarity(t) for t in {t.key: t for t in tokens if not t.particle}.values())
+        return ranked[:limit], relevant, query_weight
 
     def _document_hits(self, documents: Iterable[str]) -> set[int]:
         hits: set[int] = set()

@@ -83,13 +83,14 @@ class Screener:
             return entity.schema in allowed and (wanted is None or entity.list in wanted)
 
         tokens = [t for name in cq.names for t in name.tokens]
-        shortlist, relevant = self.index.candidates(
+        shortlist, relevant, query_weight = self.index.candidates(
             tokens, max(limit, self.config.candidates), accept, cq.documents
         )
         results = []
         top_gain = shortlist[0][1] if shortlist else 0.0
+        floor = self.config.min_coverage * query_weight
         for rank, (idx, gain) in enumerate(shortlist):
-            if rank >= limit and gain < self.config.retrieval_ratio * top_gain:
+            if gain < floor or (rank >= limit and gain < self.config.retrieval_ratio * top_gain):
                 break  # ordered by gain: the rest share too little of the query to rank
             total, explanation = score(cq, self._compiled[idx], self.config, self._memo, relevant)
             if total > 0.0:

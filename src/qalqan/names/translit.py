@@ -35,7 +35,7 @@ MAX_CACHED_LEN = 256
 # Apostrophe-like marks join the letters around them: "Ma'ruf" -> "maruf",
 # "Oʻzbek" -> "ozbek". ʿ/ʾ are the scholarly ayn/hamza signs.
 _APOSTROPHES = "'\u2019\u2018\u02bc\u02bb\u02bf\u02be\u0060\u00b4\u2032\u02b9\ua78c"
-_DROP_APOSTROPHES = {ord(c): None for c in _APOSTROPHES}
+_DROP_APOSTROPHES: dict[int, str | None] = {ord(c): None for c in _APOSTROPHES}
 
 # Kazakh Қ is K in passports (ICAO 9303 national practice) and in the usual
 # English spellings (Tokayev, Aktobe, Kassym); rigour renders it Q.
@@ -44,7 +44,7 @@ _KAZAKH_FIX = {ord("Қ"): "К", ord("қ"): "к"}
 # и as y ("Uzbekyston"); as У the word keeps the Uzbek/Russian reading.
 _UZBEK_FIX = {ord("Ў"): "У", ord("ў"): "у"}
 
-_PRE_LATIN = dict(_DROP_APOSTROPHES)
+_PRE_LATIN: dict[int, str | None] = dict(_DROP_APOSTROPHES)
 _PRE_LATIN.update(_KAZAKH_FIX)
 _PRE_LATIN.update(_UZBEK_FIX)
 
@@ -167,6 +167,10 @@ _D = 4  # digit
 _CC = 5  # consonant closed by an explicit sukun (no vowel follows)
 
 
+# Combining marks that occur in Arabic-script text (harakat, Quranic marks).
+_MARKS = re.compile(r"[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u08d3-\u08ff]")
+
+
 def _units(word: str) -> list[tuple[int, str, bool]]:
     """Split a normalised Arabic word into (kind, latin, doubled) units.
 
@@ -175,12 +179,16 @@ def _units(word: str) -> list[tuple[int, str, bool]]:
     Harakat become explicit vowels; shadda doubles the preceding consonant.
     """
     units: list[tuple[int, str, bool]] = []
-    letters = [c for c in word]
+    letters = word
     n = len(letters)
+    # Most names carry no marks; then the look-ahead below is one letter.
+    marked = _MARKS.search(word) is not None
     i = 0
     while i < n:
         c = letters[i]
-        if c in _HARAKAT:
+        if not marked:
+            pass
+        elif c in _HARAKAT:
             # An explicit short vowel; it replaces the one we would infer,
             # unless it only announces the long vowel letter that follows
             # (fatha + alif, damma + waw, kasra + ya without a mark of their own).
@@ -197,7 +205,7 @@ def _units(word: str) -> list[tuple[int, str, bool]]:
             units.append((_S, _HARAKAT[c], False))
             i += 1
             continue
-        if c == _SHADDA:
+        elif c == _SHADDA:
             # Canonical order puts a haraka before the shadda (ccc 30 < 33),
             # so the consonant may be one unit back.
             back = -2 if len(units) >= 2 and units[-1][0] == _S else -1
@@ -206,17 +214,17 @@ def _units(word: str) -> list[tuple[int, str, bool]]:
                 units[back] = (k, lat, True)
             i += 1
             continue
-        if c == _SUKUN:
+        elif c == _SUKUN:
             if units and units[-1][0] == _C:
                 units[-1] = (_CC, units[-1][1], units[-1][2])
             i += 1
             continue
-        if unicodedata.category(c) == "Mn":
+        if marked and unicodedata.category(c) == "Mn":
             i += 1
             continue
         # Skip marks when peeking at the next letter.
         j = i + 1
-        while j < n and (letters[j] in _HARAKAT or letters[j] in (_SHADDA, _SUKUN)):
+        while marked and j < n and (letters[j] in _HARAKAT or letters[j] in (_SHADDA, _SUKUN)):
             j += 1
         nxt = letters[j] if j < n else ""
         prev_kind = units[-1][0] if units else None
@@ -259,8 +267,8 @@ def _units(word: str) -> list[tuple[int, str, bool]]:
             units.append((_C, "y", False))
         elif c in (_WAW, _YA, "ؤ", "ئ"):
             base = {"ؤ": _WAW, "ئ": _YA}.get(c, c)
-            doubled = j < n and any(letters[k] == _SHADDA for k in range(i + 1, j))
-            explicit = next((letters[k] for k in range(i + 1, j) if letters[k] in _HARAKAT), None)
+            doubled = j > i + 1 and any(letters[k] == _SHADDA for k in range(i + 1, j))
+            explicit = next((letters[k] for k in range(i + 1, j) if letters[k] in _HARAKAT), None) if j > i + 1 else None
             if c in ("ؤ", "ئ"):
                 # Hamza carrier: a glottal stop with its vowel (wa'il, mu'min).
                 if prev_kind in (_V, _S):
@@ -289,7 +297,7 @@ def _units(word: str) -> list[tuple[int, str, bool]]:
     return units
 
 
-def _initial_alif_vowel(letters: list[str], i: int) -> str:
+def _initial_alif_vowel(letters: str, i: int) -> str:
     rest = [c for c in letters[i + 1 :] if c not in _HARAKAT and c not in (_SHADDA, _SUKUN)]
     if len(rest) >= 3 and rest[0] in _CONSONANTS and rest[1] in _CONSONANTS and rest[2] in ("ا", "ي", "و"):
         return "i"
@@ -398,9 +406,11 @@ def _transliterate_word_uncached(word: str) -> list[str]:
         return ["lil", *_transliterate_word(word[_skip(word, 2) :])]
     if bare.endswith("الله") and len(bare) > 4:
         # Theophoric compounds written joined: نصرالله, عطاالله, فضلالله.
-        head = _transliterate_word(word[: _skip_back(word, 4)])
-        if head:
-            return [head[-1] + "ullah"] if head[-1].endswith(("d", "b")) else [*head[:-1], head[-1] + "allah"]
+        stem = _transliterate_word(word[: _skip_back(word, 4)])
+        if stem:
+            # English joins these as -ullah after abd/habib, else -allah.
+            suffix = "ullah" if stem[-1].endswith(("d", "b")) else "allah"
+            return [*stem[:-1], stem[-1] + suffix]
     if len(bare) == 3 and bare[1] == _YA and bare[0] in _CONSONANTS and bare[2] in _CONSONANTS:
         # CyC monosyllables are mostly CayC: sayf, zayd, zayn, khayr, layth.
         return [_CONSONANTS[bare[0]] + "ay" + _CONSONANTS[bare[2]]]
