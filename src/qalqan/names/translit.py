@@ -59,11 +59,8 @@ def _finish(text: str) -> str:
 # --- Arabic script ----------------------------------------------------------
 
 # Character classes after normalisation (see _ARABIC_NORMALISE).
-_ALIF = "ا"
 _WAW = "و"
 _YA = "ي"
-_AYN = "ع"
-_HAMZA = "ء"
 _TA_MARBUTA = "ة"
 _ALIF_MAQSURA = "ى"
 _SHADDA = "\u0651"
@@ -104,13 +101,6 @@ _ARABIC_NORMALISE = {
     **{chr(0x06F0 + i): str(i) for i in range(10)},
 }
 _ARABIC_NORMALISE_TABLE = str.maketrans(_ARABIC_NORMALISE)
-
-
-def _is_arabic(ch: str) -> bool:
-    o = ord(ch)
-    return 0x0600 <= o <= 0x06FF or 0x0750 <= o <= 0x077F or 0x08A0 <= o <= 0x08FF or (
-        0xFB50 <= o <= 0xFDFF or 0xFE70 <= o <= 0xFEFF
-    )
 
 
 #: Frequent name morphemes whose vowels the rules cannot infer (or infer
