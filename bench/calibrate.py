@@ -169,9 +169,11 @@ def objective(metrics: dict[str, object]) -> float:
 
 #: The parameters searched and the values tried for each (everything else stays at its default).
 SEARCH = {
-    "threshold": [0.62, 0.66, 0.70, 0.74, 0.78],
-    "candidate_exponent": [0.2, 0.35, 0.5],
+    "threshold": [0.66, 0.70, 0.72, 0.74, 0.76, 0.78, 0.80],
+    "candidate_exponent": [0.15, 0.2, 0.3, 0.4],
     "rarity_floor": [0.1, 0.25, 0.4],
+    "skeleton_similarity": [0.75, 0.8, 0.85],
+    "min_coverage": [0.2, 0.3, 0.4],
     "dob_conflict_weight": [0.15, 0.3, 0.45],
     "country_conflict_weight": [0.05, 0.12, 0.2],
     "fuzzy_floor": [0.67, 0.72, 0.8],
