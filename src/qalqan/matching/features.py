@@ -76,6 +76,7 @@ def align_names(
     config: MatchConfig,
     memo: SimilarityMemo | None = None,
     explain: bool = True,
+    rows: list[dict[str, tuple[float, str]]] | None = None,
 ) -> tuple[float, tuple[AlignedToken, ...]]:
     """Similarity of two names in [0, 1] and the token alignment behind it.
 
@@ -84,13 +85,14 @@ def align_names(
     and users order given and family names differently). Tokens left over may still meet as
     one word against two adjacent words. Coverage on each side is the rarity-weighted share of
     its tokens matched; the score is `qc ** query_exponent * cc ** candidate_exponent`.
-    With `explain=False` the alignment steps are not built (the scoring hot path).
+    With `explain=False` the alignment steps are not built (the scoring hot path); `rows` are
+    the query tokens' memo rows, when the caller already has them.
     """
     qt, ct = query.tokens, candidate.tokens
     qw = query.weights or _uniform(qt, config)
     cw = candidate.weights or _uniform(ct, config)
     pairs: list[tuple[float, int, int, str]] = []
-    for i, (a, row) in enumerate(zip(qt, _memo_rows(qt, memo))):
+    for i, (a, row) in enumerate(zip(qt, rows if rows is not None else _memo_rows(qt, memo))):
         for j, b in enumerate(ct):
             found = row.get(b.text)
             if found is None:
@@ -183,8 +185,9 @@ def name_similarity(
     if relevant is not None and len(names) > 1:
         names = tuple(n for n in names if any(t.key in relevant for t in n.tokens)) or names
     for qn in query.names:
+        rows = _memo_rows(qn.tokens, memo)
         for cn in names:
-            score, _ = align_names(qn, cn, config, memo, explain=False)
+            score, _ = align_names(qn, cn, config, memo, explain=False, rows=rows)
             if score > best:
                 best, best_pair = score, (qn, cn)
     if best_pair is None:

@@ -211,7 +211,13 @@ class NameIndex:
                 scores[idx] = scores.get(idx, 0.0) + _DOCUMENT_GAIN
             ranked = heapq.nlargest(limit * 4, scores.items(), key=lambda item: item[1])
         if accept is not None:
-            ranked = [item for item in ranked if accept(item[0])]
+            accepted: list[tuple[int, float]] = []
+            for item in ranked:
+                if accept(item[0]):
+                    accepted.append(item)
+                    if len(accepted) == limit:
+                        break
+            ranked = accepted
         query_weight = sum(self.rarity(t) for t in {t.key: t for t in tokens if not t.particle}.values())
         return ranked[:limit], relevant, query_weight
 

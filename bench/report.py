@@ -1,0 +1,226 @@
+"""Renders bench/results/*.json into the Markdown table bench/results/README.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from bench.common import CANDIDATE_CAP, PEER_THRESHOLD, RESULTS_DIR
+
+SCORERS = ("qalqan", "qalqan-rerank", "logic-v2", "logic-v1")
+ORDER = ("a", "b", "c", "d", "e", "speed", "scale")
+
+METHOD = f"""\
+How to read this (all figures from the same run per section; JSON beside this file):
+
+- **Scorers.** `qalqan` is Qalqan's `Screener.match()` end to end (its own index and retrieval).
+  `qalqan-rerank`, `logic-v2` and `logic-v1` all re-rank **the same candidate set** per query:
+  yente retrieves with Elasticsearch and then scores with nomenklatura; without Elasticsearch, a
+  neutral, generous retriever written in `bench/common.py` stands in for it (union of entities
+  sharing any key with the query — ASCII token, its metaphone code or consonant skeleton, a
+  joined adjacent-token pair, or a rigour name symbol (cross-script name identity, as
+  nomenklatura's own name tagging finds it) — ranked by summed IDF of the shared keys, top
+  {CANDIDATE_CAP}). Its recall is reported separately
+  ("retriever recall"): a re-ranker cannot find what it was not given.
+- `qalqan-rerank` scores each shared candidate with `qalqan.matching.score_pair` (one query, one
+  entity, no list around it, so every token counts as equally rare); `qalqan` ranks with the
+  token rarity of its whole index.
+- **Thresholds.** logic-v2 / logic-v1: nomenklatura's default configuration
+  (`Algorithm.default_config()`), match at score >= {PEER_THRESHOLD} (yente's default
+  `SCORE_THRESHOLD`). Qalqan: its default (calibrated) threshold, shown per section.
+- **recall@1**: the right entity is ranked first; ties at the top share the credit (1/k).
+  **recall@1 & matched**: also at or above the scorer's threshold.
+- **(a)/(b) folds.** Rebuilding an index per query is too slow, so fold k removes the k-th
+  held-out name of *every* entity that has one (each entity loses at most one name per fold);
+  each fold gets its own Qalqan index and retriever, and queries are those held-out names, with
+  no other property than the entity's schema.
+- **(c)** pairs scored one to one (Qalqan: `score_pair`, or a one-entity Screener where that is
+  missing). watchman's file has positives only: negatives pair each query with every other
+  pair's expected name (an identical expected name excluded).
+- **(d)** every row of yente's `negatives_us.csv` (name, birth date, nationality, gender),
+  screened against the whole UN list; an alert is any candidate at or over the threshold.
+- **(e)** seeded namesakes: a listed person's given names + another family name, and the family
+  name + other given names; birth year >= 5 years from the listed one, another nationality.
+- **Speed** runs on one core per process; logic-v2's single-query figure times scoring the shared
+  candidates only (retrieval excluded), i.e. a lower bound on its cost.
+"""
+
+
+def pct(x: float | None) -> str:
+    if x is None:
+        return "—"
+    # Alert rates are often a few in 10,000: keep them visible instead of rounding to 0.0%.
+    return f"{100 * x:.2f}%" if 0 < x < 0.01 else f"{100 * x:.1f}%"
+
+
+def _scorer_names(data: dict[str, Any]) -> list[str]:
+    present = data.get("scorers", {})
+    return [s for s in SCORERS if s in present]
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def section_table(section: str, data: dict[str, Any]) -> str:
+    title = data.get("title", section)
+    lines = [f"### {title}", ""]
+    if section in ("a", "b"):
+        target = "99%" if section == "a" else "95%"
+        names = _scorer_names(data)
+        rows = [
+            ["recall@1", f">= {target}, > logic-v2", *[pct(data["scorers"][s]["recall_at_1"]) for s in names]],
+            ["recall@1 & matched", "", *[pct(data["scorers"][s]["recall_at_1_matched"]) for s in names]],
+            ["recall@1 where retrieved", "", *[pct(data["scorers"][s].get("recall_at_1_when_retrieved")) for s in names]],
+            ["threshold", "", *[f"{data['thresholds'][s]:.2f}" for s in names]],
+        ]
+        lines.append(_table(["metric", "target", *names], rows))
+        lines.append("")
+        lines.append(
+            f"{data['queries']} queries in {data['folds']} folds; retriever recall (target among the "
+            f"shared {data['candidate_cap']} candidates): {pct(data['retriever_recall'])}."
+        )
+    elif section == "c":
+        for key, ds in data["datasets"].items():
+            names = _scorer_names(ds)
+            rows = [
+                [m, "F1 >= logic-v2" if m == "f1" else "", *[pct(ds["scorers"][s][m]) for s in names]]
+                for m in ("precision", "recall", "f1")
+            ]
+            rows.append(["tp/fp/fn/tn", "", *["/".join(str(ds["scorers"][s][k]) for k in ("tp", "fp", "fn", "tn")) for s in names]])
+            lines.append(f"**{key}** ({ds['pairs']} pairs, {ds['positives']} positive)")
+            lines.append("")
+            lines.append(_table(["metric", "target", *names], rows))
+            lines.append("")
+    elif section in ("d", "e"):
+        names = _scorer_names(data)
+        target = "0 alerts" if section == "d" else "<= half logic-v2"
+        rows = [
+            ["alert rate", target, *[pct(data["scorers"][s]["alert_rate"]) for s in names]],
+            ["alerts", "", *[str(data["scorers"][s]["alerts"]) for s in names]],
+        ]
+        lines.append(_table(["metric", "target", *names], rows))
+        lines.append("")
+        if section == "e" and "name_only" in data:
+            lines.insert(-1, "| alert rate, name only (no DOB / nationality) |  | " + " | ".join(pct(data["name_only"][s]["alert_rate"]) for s in names) + " |")
+        lines.append(f"{data['queries']} queries; mean shared candidates per query {data['mean_candidates']:.1f}.")
+        if section == "d" and data.get("qalqan_all"):
+            qa = data["qalqan_all"]
+            lines.append(
+                f"Side by side on a seeded sample of {data['queries']:,} of the {data['sampled_from']:,} people "
+                f"(`--full` scores all). **qalqan end to end on all {qa['queries']:,}: {qa['alerts']} alerts "
+                f"({pct(qa['alert_rate'])})**."
+            )
+        if section == "d":
+            if data.get("qalqan_all", {}).get("top_alerts"):
+                lines.append("")
+                lines.append(f"Top false alerts, qalqan end to end on all {data['qalqan_all']['queries']:,}:")
+                lines.append("")
+                lines.append(_table(["query", "candidate", "score"], [[t["query"], t["candidate"], f"{t['score']:.3f}"] for t in data["qalqan_all"]["top_alerts"]]))
+            for s in names:
+                top = data["scorers"][s]["top_alerts"]
+                if top:
+                    lines.append("")
+                    lines.append(f"Top false alerts, {s} (sample):")
+                    lines.append("")
+                    lines.append(_table(["query", "candidate", "score"], [[t["query"], t["candidate"], f"{t['score']:.3f}"] for t in top]))
+    elif section in ("speed", "scale"):
+        lines.append(_speed_table(section, data))
+    return "\n".join(lines)
+
+
+def _speed_table(section: str, data: dict[str, Any]) -> str:
+    rows: list[list[str]] = []
+    single = data.get("single", {})
+    target_qps = ">= 2,000 q/s" if section == "speed" else ">= 300 q/s"
+    for name, s in single.items():
+        rows.append(
+            [f"single query, 1 core: {name}", target_qps if name == "qalqan" else "", f"{s['qps']:,.0f} q/s (p50 {s['p50_ms']:.2f} ms, p99 {s['p99_ms']:.2f} ms; {s['queries']} queries{', ' + s['note'] if s.get('note') else ''})"]
+        )
+    b = data.get("build")
+    if b:
+        target = "" if section == "speed" else "< 5 min, < 4 GB"
+        rows.append([f"index build ({b['entities']:,} entities)", target, f"{b['seconds']:.1f} s; peak RSS {b['peak_rss_mb']:,.0f} MB (baseline {b['baseline_rss_mb']:,.0f} MB)"])
+    batch = data.get("batch")
+    if batch:
+        done = f"{batch['rows']:,} rows in {batch['seconds']:.0f} s = {batch['rows_per_s']:,.0f} rows/s on {batch['processes']} processes"
+        proj = batch["projected_1m_minutes"]
+        rows.append(["batch, 2 cores", "1M rows < 10 min", f"{done}; 1M rows: {proj:.1f} min{' (projected)' if batch['rows'] < 1_000_000 else ''} [{batch['api']}]"])
+    if section == "scale" and "generation_seconds" in data:
+        rows.append(["synthetic list generation", "", f"{data['entities']:,} entities in {data['generation_seconds']:.0f} s (seed {data['seed']})"])
+    return _table(["measure", "target", "measured"], rows)
+
+
+def load_all() -> dict[str, dict[str, Any]]:
+    out = {}
+    for path in sorted(RESULTS_DIR.glob("*.json")):
+        out[path.stem] = orjson.loads(path.read_bytes())
+    return out
+
+
+def _summary(results: dict[str, dict[str, Any]]) -> str:
+    rows: list[list[str]] = []
+
+    def scorer_row(label: str, target: str, data: dict[str, Any], key: str) -> None:
+        rows.append([label, target, *[pct(data["scorers"][s][key]) if s in data["scorers"] else "—" for s in SCORERS]])
+
+    if "a" in results:
+        scorer_row("(a) alias LOO recall@1", ">= 99%", results["a"], "recall_at_1")
+    if "b" in results:
+        scorer_row("(b) original-script recall@1", ">= 95%", results["b"], "recall_at_1")
+    if "c" in results:
+        for key, ds in results["c"]["datasets"].items():
+            rows.append([f"(c) F1 {key}", ">= logic-v2", *[pct(ds["scorers"][s]["f1"]) if s in ds["scorers"] else "—" for s in SCORERS]])
+    if "d" in results:
+        scorer_row("(d) false-alert rate", "0", results["d"], "alert_rate")
+        qa = results["d"].get("qalqan_all")
+        if qa:
+            rows[-1][0] += f" ({results['d']['queries']:,} sample; qalqan on all {qa['queries']:,}: {pct(qa['alert_rate'])})"
+    if "e" in results:
+        scorer_row("(e) namesake alert rate", "<= half logic-v2", results["e"], "alert_rate")
+    for section, label, target in (("speed", "UN list", ">= 2,000 q/s"), ("scale", "synthetic list", ">= 300 q/s")):
+        data = results.get(section)
+        if not data:
+            continue
+        n = data.get("build", {}).get("entities", 0)
+        single = data.get("single", {})
+        cells = {k: f"{v['qps']:,.0f} q/s (p99 {v['p99_ms']:.1f} ms)" for k, v in single.items()}
+        if "logic-v2" in cells:
+            cells["logic-v2"] += ", scoring only"
+        rows.append([f"single name, 1 core, {label} ({n:,} entities)", target, *[cells.get(s, "—") for s in SCORERS]])
+        b = data.get("build")
+        if b:
+            cell = f"{b['seconds']:.1f} s, peak RSS {b['peak_rss_mb']:,.0f} MB"
+            rows.append([f"index build, {label}", "< 5 min, < 4 GB (1M list)", cell, "", "", ""])
+        batch = data.get("batch")
+        if batch:
+            proj = " (projected)" if batch["rows"] < 1_000_000 else ""
+            rows.append(["1,000,000 rows batch, 2 cores", "< 10 min", f"{batch['projected_1m_minutes']:.1f} min{proj}", "", "", ""])
+    return _table(["measure", "target", *SCORERS], rows)
+
+
+def write_readme(path: Path | None = None) -> Path:
+    results = load_all()
+    path = path or RESULTS_DIR / "README.md"
+    parts = ["# Qalqan benchmark results", "", "Generated by `python -m bench.run` (`make bench`) from the JSON files in this folder; do not edit by hand.", ""]
+    if results:
+        any_data = next(iter(results.values()))
+        parts.append(f"Machine: {any_data['machine']['nproc']} CPUs; versions: " + ", ".join(f"{k} {v}" for k, v in any_data["versions"].items()) + ".")
+        readers = {r.get("list_reader") for r in results.values() if r.get("list_reader")}
+        if readers:
+            parts.append(f"UN list read with: {', '.join(sorted(readers))}.")
+        parts += ["", "## Summary (side by side, same run per section)", "", _summary(results), ""]
+    parts += ["## Method", "", METHOD, "## Sections", ""]
+    for section in ORDER:
+        if section in results:
+            data = results[section]
+            parts.append(section_table(section, data))
+            parts.append("")
+            parts.append(f"_`{data['command']}`, {data['date']}, {data['seconds']} s._")
+            parts.append("")
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return path
