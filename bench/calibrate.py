@@ -170,7 +170,7 @@ def objective(metrics: dict[str, object]) -> float:
 
 #: The parameters searched and the values tried for each (everything else stays at its default).
 SEARCH = {
-    "threshold": [0.68, 0.70, 0.72, 0.74, 0.76, 0.78, 0.80],
+    "threshold": [0.68, 0.70, 0.72, 0.74, 0.76, 0.78, 0.80, 0.82, 0.84],
     "candidate_exponent": [0.2, 0.3, 0.4, 0.5, 0.6],
     "rarity_floor": [0.1, 0.25, 0.4],
     "skeleton_similarity": [0.75, 0.8, 0.85],
