@@ -174,11 +174,31 @@ SEARCH = {
     "candidate_exponent": [0.2, 0.3, 0.4, 0.5, 0.6],
     "rarity_floor": [0.1, 0.25, 0.4],
     "skeleton_similarity": [0.75, 0.8, 0.85],
-    "min_coverage": [0.2, 0.3, 0.4],
     "dob_conflict_weight": [0.15, 0.3, 0.45],
     "country_conflict_weight": [0.05, 0.12, 0.2],
     "fuzzy_floor": [0.67, 0.72, 0.8],
 }
+
+
+#: Retrieval settings trade speed for rank recall, which the objective cannot weigh: `--retrieval`
+#: prints both for these pairs, and config.py records the pair chosen and why.
+RETRIEVAL = [(0.2, 0.5), (0.2, 0.7), (0.25, 0.7), (0.3, 0.7), (0.4, 0.7)]
+
+
+def retrieval_tradeoff(entities: list[Entity], negatives: list[Query], sakes: list[Query], pairs) -> None:
+    with open(SHARED / "matching" / "yente_candidate_generation" / "positives_us_congress_untreated.csv", encoding="utf-8") as fh:
+        timed = [Query((row["full_name"],)) for row in csv.DictReader(fh)]
+    timed += sakes
+    for min_coverage, ratio in RETRIEVAL:
+        config = replace(load_config(), min_coverage=min_coverage, retrieval_ratio=ratio)
+        screener = Screener(entities, config=config)
+        for query in timed[:200]:
+            screener.match(query)
+        started = time.process_time()
+        for query in timed:
+            screener.match(query)
+        qps = len(timed) / (time.process_time() - started)
+        show(f"min_coverage={min_coverage} ratio={ratio} {qps:,.0f} q/s", evaluate(config, entities, negatives, sakes, pairs))
 
 
 def show(label: str, metrics: dict[str, object]) -> None:
@@ -197,12 +217,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--evaluate", action="store_true", help="evaluate the committed configuration only")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--retrieval", action="store_true", help="print the speed / recall trade of the retrieval settings")
     args = parser.parse_args(argv)
     started = time.time()
     entities = load_un()
     negatives = congress_people()
     sakes = namesakes(entities, SEED)
     pairs = name_pairs()
+    if args.retrieval:
+        retrieval_tradeoff(entities, negatives, sakes, pairs)
+        return 0
     config = load_config()
     best_metrics = evaluate(config, entities, negatives, sakes, pairs)
     show("current", best_metrics)

@@ -8,6 +8,7 @@ similarity plus the weighted evidence features (negative weights for conflicts),
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 
 from rapidfuzz.distance import Levenshtein
@@ -242,9 +243,30 @@ def compare_dates(q: PartialDate, c: PartialDate, config: MatchConfig) -> tuple[
     return 0.0, 1.0, "conflicting"
 
 
+class _LastPair(threading.local):
+    """The last pair compared by `_best_dates` / `_document_pairs` and the result, per thread:
+    each is read by two features (support, then conflict) in a row, so one entry halves the
+    work. Thread-local because the HTTP service scores in a thread pool."""
+
+    dates: tuple[object, object, object, object] = (None, None, None, None)
+    documents: tuple[object, object, object] = (None, None, None)
+
+
+_last = _LastPair()
+
+
 def _best_dates(query: Compiled, candidate: Compiled, config: MatchConfig) -> tuple[float, float, str, str, str] | None:
     if not query.birth_dates or not candidate.birth_dates:
         return None
+    last = _last.dates
+    if last[0] is query and last[1] is candidate and last[2] is config:
+        return last[3]  # type: ignore[return-value]
+    result = _compare_all_dates(query, candidate, config)
+    _last.dates = (query, candidate, config, result)
+    return result
+
+
+def _compare_all_dates(query: Compiled, candidate: Compiled, config: MatchConfig) -> tuple[float, float, str, str, str]:
     best: tuple[float, float, str, PartialDate, PartialDate] | None = None
     for q in query.birth_dates:
         for c in candidate.birth_dates:
@@ -304,9 +326,18 @@ def country_conflict(query: Compiled, candidate: Compiled, config: MatchConfig) 
 
 
 def _document_pairs(query: Compiled, candidate: Compiled) -> tuple[float, str | None, str | None, str]:
-    best = (0.0, None, None, "missing")
     if not query.documents or not candidate.documents:
-        return best
+        return (0.0, None, None, "missing")
+    last = _last.documents
+    if last[0] is query and last[1] is candidate:
+        return last[2]  # type: ignore[return-value]
+    result = _compare_all_documents(query, candidate)
+    _last.documents = (query, candidate, result)
+    return result
+
+
+def _compare_all_documents(query: Compiled, candidate: Compiled) -> tuple[float, str | None, str | None, str]:
+    best: tuple[float, str | None, str | None, str] = (0.0, None, None, "missing")
     for q in query.documents:
         for c in candidate.documents:
             if q == c:
