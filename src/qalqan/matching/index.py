@@ -32,6 +32,8 @@ _EXPANSION_SIMILARITY = {"key": 1.0, "skeleton": 0.85, "deletion": 0.8}
 _NUMPY_FROM = 1_500
 #: Retrieval gain of a shared document number: above any name evidence, so it is always scored.
 _DOCUMENT_GAIN = 100.0
+#: Weight of an entity's name mass in ranking candidates: small enough to only break ties.
+_TIE_BREAK = 1e-6
 #: Keys shorter than this get no deletion neighbourhood: "ali" minus a letter is noise.
 _MIN_DELETION_KEY = 5
 
@@ -85,6 +87,12 @@ class NameIndex:
                 self._documents[number].append(idx)
         self.rarity = Rarity({k: len(v) for k, v in self._postings.items()}, self.size, config.rarity_floor)
         self._large_sets: dict[str, frozenset[int]] = {}
+        # Tie-breaker among candidates with equal gain: the one with the lightest name (fewest,
+        # commonest tokens) leaves least of itself unmatched, as the scorer will find.
+        self._mass = np.array(
+            [min((sum(self.rarity(t) for t in n.tokens if not t.particle) for n in r.names), default=0.0) for r in compiled],
+            dtype=np.float64,
+        )
 
     @property
     def vocabulary_size(self) -> int:
@@ -161,7 +169,7 @@ class NameIndex:
         first[0] = True
         np.not_equal(pairs[1:], pairs[:-1], out=first[1:])
         entity_ids, inverse = np.unique(pairs[first] // n_tokens, return_inverse=True)
-        totals = np.bincount(inverse, weights=gains[first])
+        totals = np.bincount(inverse, weights=gains[first]) - _TIE_BREAK * self._mass[entity_ids]
         keep = min(len(totals), keep)
         best = np.argpartition(-totals, keep - 1)[:keep]
         best = best[np.argsort(-totals[best], kind="stable")]
@@ -209,7 +217,8 @@ class NameIndex:
             scores = self._accumulate(expanded)
             for idx in documents:
                 scores[idx] = scores.get(idx, 0.0) + _DOCUMENT_GAIN
-            ranked = heapq.nlargest(limit * 4, scores.items(), key=lambda item: item[1])
+            mass = self._mass
+            ranked = heapq.nlargest(limit * 4, scores.items(), key=lambda item: item[1] - _TIE_BREAK * mass[item[0]])
         if accept is not None:
             accepted: list[tuple[int, float]] = []
             for item in ranked:
