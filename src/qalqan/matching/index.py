@@ -16,6 +16,7 @@ from array import array
 import numpy as np
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from operator import itemgetter
 
 from qalqan.matching.compiled import Compiled
 from qalqan.matching.config import MatchConfig
@@ -93,6 +94,7 @@ class NameIndex:
             [min((sum(self.rarity(t) for t in n.tokens if not t.particle) for n in r.names), default=0.0) for r in compiled],
             dtype=np.float64,
         )
+        self._mass_list: list[float] = self._mass.tolist()  # per-item lookups are faster on a list
 
     @property
     def vocabulary_size(self) -> int:
@@ -103,7 +105,7 @@ class NameIndex:
         found: dict[str, float] = {}
         if token.key in self._postings:
             found[token.key] = _EXPANSION_SIMILARITY["key"]
-        for key in self._skeletons.get(skeleton(token.key), ()):
+        for key in self._skeletons.get(token.skeleton, ()):
             found.setdefault(key, _EXPANSION_SIMILARITY["skeleton"])
         if len(token.key) >= _MIN_DELETION_KEY - 1:
             probes = _deletions(token.key) | {token.key}
@@ -127,14 +129,17 @@ class NameIndex:
                         if idx in members:
                             scores[idx] += gain
                 continue
+            # The best expansion of this token per entity: lower similarities first, so the
+            # higher ones overwrite them (dict.update runs at C speed).
             local: dict[int, float] = {}
-            for key, sim in keys.items():
-                gain = sim * weight
-                for idx in self._postings[key]:
-                    if local.get(idx, 0.0) < gain:
-                        local[idx] = gain
+            for key, sim in sorted(keys.items(), key=itemgetter(1)):
+                local.update(dict.fromkeys(self._postings[key], sim * weight))
+            if not scores:
+                scores = local
+                continue
+            get = scores.get
             for idx, gain in local.items():
-                scores[idx] = scores.get(idx, 0.0) + gain
+                scores[idx] = get(idx, 0.0) + gain
         return scores
 
     def _accumulate_numpy(
@@ -217,8 +222,10 @@ class NameIndex:
             scores = self._accumulate(expanded)
             for idx in documents:
                 scores[idx] = scores.get(idx, 0.0) + _DOCUMENT_GAIN
-            mass = self._mass
-            ranked = heapq.nlargest(limit * 4, scores.items(), key=lambda item: item[1] - _TIE_BREAK * mass[item[0]])
+            mass = self._mass_list
+            ranked = heapq.nlargest(limit * 8, scores.items(), key=itemgetter(1))
+            ranked.sort(key=lambda item: item[1] - _TIE_BREAK * mass[item[0]], reverse=True)
+            del ranked[limit * 4 :]
         if accept is not None:
             accepted: list[tuple[int, float]] = []
             for item in ranked:
