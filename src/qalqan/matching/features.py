@@ -167,6 +167,44 @@ def _align_joined(
                 steps.append(AlignedToken(q_text, c_text, sim, "joined", 1.0))
 
 
+NamePair = tuple[float, CompiledName, CompiledName] | None
+
+
+def best_name_pair(
+    query: Compiled,
+    candidate: Compiled,
+    config: MatchConfig,
+    memo: SimilarityMemo | None = None,
+    relevant: frozenset[str] | None = None,
+) -> NamePair:
+    """The best-aligned (query name, candidate name) pair and its score, or None if a side has
+    no names. The scoring hot path: no explanation is built.
+
+    `relevant` (optional, from candidate retrieval) is the set of token keys the query can stand
+    for; a candidate name holding none of them is not aligned, unless no name holds any.
+    """
+    best: NamePair = None
+    names = candidate.names
+    if relevant is not None and len(names) > 1:
+        names = tuple(n for n in names if any(t.key in relevant for t in n.tokens)) or names
+    for qn in query.names:
+        rows = _memo_rows(qn.tokens, memo)
+        for cn in names:
+            score, _ = align_names(qn, cn, config, memo, explain=False, rows=rows)
+            if best is None or score > best[0]:
+                best = (score, qn, cn)
+    return best
+
+
+def explain_name_pair(pair: NamePair, config: MatchConfig, memo: SimilarityMemo | None = None) -> FeatureResult:
+    """The name feature for a pair found by `best_name_pair`, with its token alignment."""
+    if pair is None:
+        return FeatureResult("name", 0.0, 1.0, None, None, "no-names")
+    _, qn, cn = pair
+    score, steps = align_names(qn, cn, config, memo, explain=True)
+    return FeatureResult("name", score, 1.0, qn.value, cn.value, None, steps)
+
+
 def name_similarity(
     query: Compiled,
     candidate: Compiled,
@@ -175,26 +213,8 @@ def name_similarity(
     relevant: frozenset[str] | None = None,
 ) -> FeatureResult:
     """Best alignment over every name of both sides (aliases and original-script names
-    included; low-quality aliases discounted by `low_quality_factor`). Weight 1: the base score.
-
-    `relevant` (optional, from candidate retrieval) is the set of token keys the query can stand
-    for; a candidate name holding none of them is not aligned, unless no name holds any.
-    """
-    best = -1.0
-    best_pair: tuple[CompiledName, CompiledName] | None = None
-    names = candidate.names
-    if relevant is not None and len(names) > 1:
-        names = tuple(n for n in names if any(t.key in relevant for t in n.tokens)) or names
-    for qn in query.names:
-        rows = _memo_rows(qn.tokens, memo)
-        for cn in names:
-            score, _ = align_names(qn, cn, config, memo, explain=False, rows=rows)
-            if score > best:
-                best, best_pair = score, (qn, cn)
-    if best_pair is None:
-        return FeatureResult("name", 0.0, 1.0, None, None, "no-names")
-    best, steps = align_names(best_pair[0], best_pair[1], config, memo, explain=True)
-    return FeatureResult("name", best, 1.0, best_pair[0].value, best_pair[1].value, None, steps)
+    included; low-quality aliases discounted by `low_quality_factor`). Weight 1: the base score."""
+    return explain_name_pair(best_name_pair(query, candidate, config, memo, relevant), config, memo)
 
 
 # -- dates of birth ---------------------------------------------------------------------------

@@ -10,9 +10,9 @@ from collections.abc import Iterable, Sequence
 
 from qalqan.matching.compiled import Compiled, compile_entity, compile_query, weigh
 from qalqan.matching.config import MatchConfig, load_config
-from qalqan.matching.features import COMPATIBLE_SCHEMATA, SimilarityMemo
+from qalqan.matching.features import COMPATIBLE_SCHEMATA, SimilarityMemo, best_name_pair
 from qalqan.matching.index import NameIndex
-from qalqan.matching.scorer import score
+from qalqan.matching.scorer import max_support, score
 from qalqan.model import Entity, ListInfo, Match, Query
 
 
@@ -86,15 +86,29 @@ class Screener:
         shortlist, relevant, query_weight = self.index.candidates(
             tokens, max(limit, self.config.candidates), accept, cq.documents
         )
-        results = []
+        # Stage 1: the name alone, for every candidate worth scoring.
         top_gain = shortlist[0][1] if shortlist else 0.0
         floor = self.config.min_coverage * query_weight
+        staged = []
         for rank, (idx, gain) in enumerate(shortlist):
             if gain < floor or (rank >= limit and gain < self.config.retrieval_ratio * top_gain):
                 break  # ordered by gain: the rest share too little of the query to rank
-            total, explanation = score(cq, self._compiled[idx], self.config, self._memo, relevant)
+            pair = best_name_pair(cq, self._compiled[idx], self.config, self._memo, relevant)
+            staged.append((pair[0] if pair else 0.0, idx, pair))
+        staged.sort(key=lambda item: -item[0])
+        # Stage 2: evidence and explanation, best names first, until no name score plus all the
+        # support evidence can give could still reach the `limit` best totals found.
+        support = max_support(cq, self.config)
+        results: list[Match] = []
+        totals: list[float] = []
+        for name_score, idx, pair in staged:
+            if len(totals) >= limit and name_score + support < totals[limit - 1]:
+                break
+            total, explanation = score(cq, self._compiled[idx], self.config, self._memo, relevant, pair)
             if total > 0.0:
                 results.append(Match(entities[idx], total, total >= threshold, explanation))
+                totals.append(total)
+                totals.sort(reverse=True)
         results.sort(key=lambda m: (-m.score, m.entity.id))
         return results[:limit]
 
