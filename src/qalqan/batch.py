@@ -62,7 +62,7 @@ def screen_row(screener: Screener, row: QueryRow, top: int, threshold: float | N
     thr = screener.threshold if threshold is None else threshold
     low = thr if cutoff is None else cutoff
     try:
-        matches = screener.match(row.query, limit=top, threshold=thr)
+        matches = screener.match(row.query, limit=top, threshold=thr, cutoff=low)
     except Exception as exc:  # one query the engine cannot handle must not sink a million-row run
         return {"id": row.id, "error": f"row {row.row} (id {row.id}): screening failed: {type(exc).__name__}: {exc}", "row": row.row, "field": None}
     return {"id": row.id, "matches": [m.as_dict() for m in matches if m.score >= low]}

@@ -119,3 +119,10 @@ def test_score_pair_needs_no_list() -> None:
     same = score_pair(Query(("Mohammed Omar",)), LIST[4], config)
     other = score_pair(Query(("Jennifer Lawrence",)), LIST[4], config)
     assert same.match and not other.match
+
+
+def test_cutoff_drops_weak_results_but_keeps_the_ranking_of_the_rest(screener: Screener) -> None:
+    everything = screener.match(Query(("Muhammad Umar Hassan",)), limit=5)
+    strong = screener.match(Query(("Muhammad Umar Hassan",)), limit=5, cutoff=0.5)
+    assert [m.entity.id for m in strong] == [m.entity.id for m in everything if m.score >= 0.5]
+    assert [m.score for m in strong] == [m.score for m in everything if m.score >= 0.5]

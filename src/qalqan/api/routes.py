@@ -122,7 +122,7 @@ def match(
     for key, query, echo, ignored in parsed:
         if ignored:
             notes.append(f"query {key!r}: properties not used in scoring: {', '.join(ignored)}")
-        found = screener.match(query, limit=limit, threshold=thr, lists=sorted(selected)) if selected else []
+        found = screener.match(query, limit=limit, threshold=thr, lists=sorted(selected), cutoff=cutoff) if selected else []
         kept = [m for m in found if m.score >= cutoff and m.entity.schema not in excluded_schemata]
         responses[key] = EntityMatches(
             status=200,

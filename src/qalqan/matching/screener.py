@@ -67,9 +67,11 @@ class Screener:
         limit: int = 5,
         threshold: float | None = None,
         lists: Sequence[str] | None = None,
+        cutoff: float = 0.0,
     ) -> list[Match]:
         """Best candidates first, at most `limit`; `match` is set at `threshold` (default:
-        the calibrated one). Candidates scoring 0 are not returned."""
+        the calibrated one). Candidates scoring 0, or below `cutoff`, are not returned (and
+        not fully scored when their name alone shows they cannot reach it)."""
         threshold = self.threshold if threshold is None else threshold
         cq = weigh(compile_query(query), self.index.rarity, self.config.particle_weight, self.config.initial_weight)
         if not cq.names:
@@ -102,10 +104,10 @@ class Screener:
         results: list[Match] = []
         totals: list[float] = []
         for name_score, idx, pair in staged:
-            if len(totals) >= limit and name_score + support < totals[limit - 1]:
+            if name_score + support < cutoff or (len(totals) >= limit and name_score + support < totals[limit - 1]):
                 break
             total, explanation = score(cq, self._compiled[idx], self.config, self._memo, relevant, pair)
-            if total > 0.0:
+            if total > 0.0 and total >= cutoff:
                 results.append(Match(entities[idx], total, total >= threshold, explanation))
                 totals.append(total)
                 totals.sort(reverse=True)
