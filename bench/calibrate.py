@@ -34,8 +34,9 @@ from pathlib import Path
 
 from qalqan.matching.config import MatchConfig, load_config
 from qalqan.matching.screener import Screener, score_pair
-from qalqan.model import Entity, Name, NameKind, NameQuality, PartialDate, Query, Report, base_schema
+from qalqan.model import Entity, Name, NameKind, NameQuality, PartialDate, Query, Report
 from qalqan.sources import un
+from qalqan.sources.schemata import screening_schema
 from qalqan.sources.values import country_code, parse_date
 
 SHARED = Path(os.environ.get("QALQAN_SHARED", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
@@ -128,7 +129,7 @@ def name_pairs() -> list[tuple[Query, Entity, bool]]:
     path = SHARED / "matching" / "opensanctions" / "nomenklatura_name_bench_cases.csv"
     with open(path, encoding="utf-8") as fh:
         for i, row in enumerate(csv.DictReader(fh)):
-            schema = base_schema(row["schema"])
+            schema = screening_schema(row["schema"]) or "LegalEntity"
             entity = Entity(f"case-{i}", schema, "cases", str(i), (Name(row["name2"]),))
             out.append((Query((row["name1"],), schema=schema), entity, row["is_match"] == "true"))
     return out

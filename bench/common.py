@@ -69,16 +69,9 @@ class LoadedEntities:
 
 
 def load_list(path: Path, fmt: str = "un") -> LoadedEntities:
-    """Read a list with Qalqan's reader (`read_list`); fall back to the development parser only
-    while the reader has not landed (the result files say which was used)."""
-    try:
-        from qalqan.sources.registry import read_list
-    except ImportError:
-        if fmt != "un":
-            raise
-        from bench._dev_un import read_un
+    """Read a list with Qalqan's own reader, as every Qalqan user does."""
+    from qalqan.sources.registry import read_list
 
-        return LoadedEntities(read_un(str(path)), "bench._dev_un (provisional, read_list missing)")
     loaded = read_list(f"{fmt}:{path}")
     return LoadedEntities(list(loaded.entities), "qalqan.sources.registry.read_list")
 

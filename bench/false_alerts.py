@@ -57,8 +57,8 @@ def _eval_query(query: Query) -> dict[str, Any]:
     out: dict[str, Any] = {"candidates": len(cands)}
     for s in scorers:
         scores = s.scores(query, cands)
-        best = max(range(len(cands)), key=lambda i: scores[i]) if cands else None
-        alert = best is not None and scores[best] >= s.threshold
+        best = max(range(len(cands)), key=lambda i: scores[i]) if cands else -1
+        alert = best >= 0 and scores[best] >= s.threshold
         out[s.name] = (alert, (cands[best].id, cands[best].caption, round(scores[best], 4)) if alert else None)
     found = screener.match(query, limit=E2E_LIMIT)
     hits = [m for m in found if m.match]

@@ -67,8 +67,11 @@ def _latin(text: str) -> bool:
 
 def generate(entities: list[Entity], seed: int = common.SEED) -> list[Namesake]:
     rng = random.Random(seed)
-    persons = [(e, split_name(e)) for e in entities if e.schema == "Person"]
-    persons = [(e, s) for e, s in persons if s is not None]
+    persons: list[tuple[Entity, tuple[str, str]]] = []
+    for e in entities:
+        split = split_name(e) if e.schema == "Person" else None
+        if split is not None:
+            persons.append((e, split))
     givens = sorted({s[0] for _, s in persons if _latin(s[0])})
     families = sorted({s[1] for _, s in persons if _latin(s[1])})
     nationalities: set[str] = {n for e in entities for n in e.nationalities}

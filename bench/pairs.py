@@ -65,7 +65,7 @@ def score_cases(cases: list[tuple[str, str, str, bool]]) -> dict[str, Any]:
     out: dict[str, Any] = {"pairs": len(cases), "positives": sum(c[3] for c in cases), "scorers": {}}
     for name in names:
         tp = fp = fn = tn = 0
-        errors = []
+        errors: list[dict[str, Any]] = []
         for case, res in zip(cases, results):
             score, predicted = res[name]
             truth = case[3]

@@ -158,7 +158,8 @@ def _speed_table(section: str, data: dict[str, Any]) -> str:
 def load_all() -> dict[str, dict[str, Any]]:
     out = {}
     for path in sorted(RESULTS_DIR.glob("*.json")):
-        out[path.stem] = orjson.loads(path.read_bytes())
+        if path.stem in ORDER:  # other tools (e.g. transliteration eval) may write here too
+            out[path.stem] = orjson.loads(path.read_bytes())
     return out
 
 
@@ -182,6 +183,8 @@ def _summary(results: dict[str, dict[str, Any]]) -> str:
             rows[-1][0] += f" ({results['d']['queries']:,} sample; qalqan on all {qa['queries']:,}: {pct(qa['alert_rate'])})"
     if "e" in results:
         scorer_row("(e) namesake alert rate", "<= half logic-v2", results["e"], "alert_rate")
+        if "name_only" in results["e"]:
+            scorer_row("(e) namesakes, name only", "", {"scorers": results["e"]["name_only"]}, "alert_rate")
     for section, label, target in (("speed", "UN list", ">= 2,000 q/s"), ("scale", "synthetic list", ">= 300 q/s")):
         data = results.get(section)
         if not data:
@@ -210,7 +213,7 @@ def write_readme(path: Path | None = None) -> Path:
     if results:
         any_data = next(iter(results.values()))
         parts.append(f"Machine: {any_data['machine']['nproc']} CPUs; versions: " + ", ".join(f"{k} {v}" for k, v in any_data["versions"].items()) + ".")
-        readers = {r.get("list_reader") for r in results.values() if r.get("list_reader")}
+        readers = {str(r["list_reader"]) for r in results.values() if r.get("list_reader")}
         if readers:
             parts.append(f"UN list read with: {', '.join(sorted(readers))}.")
         parts += ["", "## Summary (side by side, same run per section)", "", _summary(results), ""]

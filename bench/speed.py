@@ -147,17 +147,13 @@ def write_batch_csv(path: Path, rows: int, entities: list[Entity], seed: int = c
 
 
 def batch(entities: list[Entity], rows: int) -> dict[str, Any]:
-    try:
-        from qalqan.batch import screen_file
-    except ImportError:
-        screen_file = None
+    from qalqan.batch import screen_file
+
     with tempfile.TemporaryDirectory(prefix="qalqan-bench-") as tmp:
         src = Path(tmp) / "queries.csv"
         log(f"  writing {rows:,} rows to {src}")
         write_batch_csv(src, rows, entities)
         screener = common.build_screener(entities)
-        if screen_file is None:
-            raise RuntimeError("qalqan.batch.screen_file is missing")
         # Stopping a run early is not part of screen_file's API, so a budget is enforced by
         # sizing: measure 10% of the rows first and only run the full file if it fits.
         probe = Path(tmp) / "probe.csv"

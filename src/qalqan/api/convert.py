@@ -10,6 +10,7 @@ from followthemoney import model as ftm
 from qalqan.api.models import EntityExample, EntityResponse, FeatureExplanation, ScoredEntityResponse
 import qalqan.matching.features as engine_features
 from qalqan.matching.screener import Screener, score_pair
+from qalqan.sources.schemata import screening_schema
 from qalqan.model import Document, Entity, ListInfo, Match, Name, PartialDate, Query
 from qalqan.sources.queries import MAX_NAME_CHARS, normalise_gender
 from qalqan.sources.values import country_code, parse_date
@@ -52,26 +53,10 @@ class InvalidExample(ValueError):
         return {"loc": self.loc, "msg": self.message, "type": "value_error"}
 
 
-def our_schema(name: str) -> str | None:
-    """The schema Qalqan screens for an FtM schema name, or None if it is not a party we list."""
-    schema = ftm.get(name)
-    if schema is None:
-        return None
-    if schema.is_a("Person"):
-        return "Person"
-    if schema.is_a("Vessel"):
-        return "Vessel"
-    if schema.is_a("Organization"):
-        return "Organization"
-    if schema.name in ("LegalEntity", "Thing"):
-        return "LegalEntity"
-    return None
-
-
 def example_to_query(key: str, example: EntityExample) -> tuple[Query, dict[str, Any], list[str]]:
     """(query, the cleaned example echoed back as yente does, ignored property names)."""
     base: list[str | int] = ["body", "queries", key]
-    schema = our_schema(example.schema_)
+    schema = screening_schema(example.schema_)
     if schema is None:
         raise InvalidExample(base + ["schema"], f"unknown or unsupported schema {example.schema_!r}; use Person, Organization, Company, LegalEntity or Vessel")
     ftm_schema = ftm.get(example.schema_)

@@ -1,7 +1,6 @@
 """Pure types shared by every layer: entities, queries, matches, features. No I/O here."""
 
 from qalqan.model.entity import (
-    SCHEMA_ALIASES,
     SCHEMATA,
     DateKind,
     Document,
@@ -10,7 +9,6 @@ from qalqan.model.entity import (
     NameKind,
     NameQuality,
     PartialDate,
-    base_schema,
 )
 from qalqan.model.lists import ListInfo
 from qalqan.model.match import AlignedToken, FeatureResult, Match
@@ -20,8 +18,6 @@ from qalqan.model.report import ListError, RecordIssue, Report
 __all__ = [
     "AlignedToken",
     "SCHEMATA",
-    "SCHEMA_ALIASES",
-    "base_schema",
     "DateKind",
     "Document",
     "Entity",

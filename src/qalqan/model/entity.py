@@ -14,26 +14,6 @@ from enum import StrEnum
 #: FtM schemata an entity may have. LegalEntity is FtM's "could be a person or a company".
 SCHEMATA = ("Person", "Organization", "LegalEntity", "Vessel")
 
-#: FtM schemata that screening treats as one of SCHEMATA (their nearest matchable ancestor).
-SCHEMA_ALIASES = {
-    "Company": "Organization",
-    "PublicBody": "Organization",
-    "Airline": "Organization",
-    "Thing": "LegalEntity",
-    "Asset": "LegalEntity",
-    "Airplane": "Vessel",
-}
-
-
-def base_schema(name: str) -> str:
-    """The screening schema for an FtM schema name; ValueError if it cannot be screened."""
-    if name in SCHEMATA:
-        return name
-    if name in SCHEMA_ALIASES:
-        return SCHEMA_ALIASES[name]
-    raise ValueError(f"unknown schema {name!r}; expected one of {SCHEMATA + tuple(SCHEMA_ALIASES)}")
-
-
 class NameKind(StrEnum):
     PRIMARY = "primary"  # the listing's main name
     ALIAS = "alias"  # a.k.a.

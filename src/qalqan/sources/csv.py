@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from qalqan.model import DateKind, Document, Entity, ListError, Name, NameKind, NameQuality, PartialDate, Report
+from qalqan.sources.schemata import screening_schema
 from qalqan.sources.common import Countries, Parsed, add_name, bounded_name, clean, dedupe, parse_date_text
 
 COLUMNS = (
@@ -33,17 +34,6 @@ COLUMNS = (
 )
 REQUIRED = ("id", "name")
 SEPARATOR = ";"
-SCHEMA_ALIASES = {
-    "person": "Person",
-    "individual": "Person",
-    "organization": "Organization",
-    "organisation": "Organization",
-    "company": "Organization",
-    "entity": "Organization",
-    "legalentity": "LegalEntity",
-    "vessel": "Vessel",
-    "ship": "Vessel",
-}
 GENDERS = {"male": "male", "m": "male", "female": "female", "f": "female", "other": "other"}
 #: csv's default cell limit is 128 kB; names far beyond that are still reported, not crashed on,
 #: so the limit is raised to this while reading (cells larger than this make the file unreadable).
@@ -64,7 +54,7 @@ def _row(row: dict[str, str], line: int, file: str, report: Report, list_name: s
         return None
     seen.add(rid)
     raw_schema = clean(row.get("schema") or "") or "Person"
-    schema = SCHEMA_ALIASES.get(raw_schema.lower().replace(" ", ""))
+    schema = screening_schema(raw_schema)
     if schema is None:
         report.error(file, rid, "schema", f"unknown schema {raw_schema[:80]!r}; row skipped")
         return None

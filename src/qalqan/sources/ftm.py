@@ -19,6 +19,7 @@ from followthemoney import model
 from followthemoney.types import registry
 
 from qalqan.model import Document, Entity, ListError, Name, NameKind, NameQuality, PartialDate, Report
+from qalqan.sources.schemata import screening_schema
 from qalqan.sources.common import Parsed, add_name, bounded_name, clean, dedupe, parse_date_text
 
 NAME_PROPS: tuple[tuple[str, NameKind, NameQuality], ...] = (
@@ -46,21 +47,6 @@ EXTRA_PROPS = ("title", "position", "birthCountry", "flag", "callSign", "type", 
 MAX_LINE_BYTES = 64 * 1024 * 1024
 
 
-def _target_schema(name: str) -> str | None:
-    schema = model.get(name)
-    if schema is None:
-        return None
-    if schema.is_a("Person"):
-        return "Person"
-    if schema.is_a("Vessel"):
-        return "Vessel"
-    if schema.is_a("Organization"):
-        return "Organization"
-    if schema.name == "LegalEntity":
-        return "LegalEntity"
-    return None
-
-
 def _strings(values: Any) -> list[str]:
     if isinstance(values, str):
         return [values]
@@ -76,7 +62,7 @@ def _entity(data: dict[str, Any], line_no: int, file: str, report: Report, list_
     if not isinstance(schema_name, str) or model.get(schema_name) is None:
         report.error(file, rid, "schema", f"unknown FtM schema {schema_name!r}; skipped")
         return None
-    target = _target_schema(schema_name)
+    target = screening_schema(schema_name)
     if target is None:
         skipped[schema_name] += 1
         return None

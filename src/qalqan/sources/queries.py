@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 
 from qalqan.model import SCHEMATA, Document, ListError, PartialDate, Query
+from qalqan.sources.schemata import screening_schema
 from qalqan.sources.values import country_code, parse_date
 
 #: The columns an input file may have, in the documented order.
@@ -44,11 +45,6 @@ _GENDERS = {
     "male": "male", "m": "male", "man": "male",
     "female": "female", "f": "female", "woman": "female", "w": "female",
     "other": "other", "o": "other", "x": "other", "diverse": "other", "d": "other", "non-binary": "other",
-}
-# FtM schemata users commonly write that fold onto ours.
-_SCHEMA_ALIASES = {s.lower(): s for s in SCHEMATA} | {
-    "company": "Organization", "organisation": "Organization", "publicbody": "Organization",
-    "individual": "Person", "entity": "LegalEntity", "ship": "Vessel",
 }
 
 
@@ -129,7 +125,7 @@ def make_query(values: dict[str, Any], row_id: str | int) -> Query:
     if not name:
         raise _RowError("name", "empty name")
     schema_raw = _text(values, "schema")
-    schema = _SCHEMA_ALIASES.get(schema_raw.lower().replace(" ", ""), None) if schema_raw else "Person"
+    schema = screening_schema(schema_raw) if schema_raw else "Person"
     if schema is None:
         raise _RowError("schema", f"unknown schema {schema_raw!r}; expected one of {', '.join(SCHEMATA)}")
     dates: list[PartialDate] = []
