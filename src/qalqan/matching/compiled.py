@@ -31,8 +31,9 @@ class CompiledName:
     #: against an index, and then treated as all 1.0.
     weights: tuple[float, ...] = ()
     #: Skeletons of adjacent token pairs written together, with the first token's position,
-    #: so "Abdulrahman" can meet "Abdul Rahman" by a set lookup.
-    joined: dict[str, int] | None = None
+    #: so "Abdulrahman" can meet "Abdul Rahman" (a tuple: a dict per name costs too much memory
+    #: on a list of millions).
+    joined: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +49,12 @@ class Compiled:
     gender: str | None
 
 
-def _joined(tokens: tuple[Token, ...]) -> dict[str, int] | None:
+def _joined(tokens: tuple[Token, ...]) -> tuple[tuple[str, int], ...]:
     if len(tokens) < 2:
-        return None
-    return {skeleton(a.key + b.key): i for i, (a, b) in enumerate(zip(tokens, tokens[1:])) if not (a.particle or b.particle)}
+        return ()
+    return tuple(
+        (skeleton(a.key + b.key), i) for i, (a, b) in enumerate(zip(tokens, tokens[1:])) if not (a.particle or b.particle)
+    )
 
 
 def _names(values: list[tuple[str, bool]], organisation: bool, split: bool) -> tuple[CompiledName, ...]:

@@ -157,7 +157,7 @@ def _align_joined(
         for i, token in enumerate(single.tokens):
             if s_sim[i] or token.particle or len(token.skeleton) < _MIN_JOINED_SKELETON:
                 continue
-            j = double.joined.get(token.skeleton)
+            j = next((pos for skel, pos in double.joined if skel == token.skeleton), None)
             if j is None or d_sim[j] or d_sim[j + 1]:
                 continue
             s_sim[i] = d_sim[j] = d_sim[j + 1] = sim

@@ -39,7 +39,9 @@ class Screener:
         self._compiled: list[Compiled] = [compile_entity(e) for e in self._entities]
         self.index = NameIndex(self._compiled, self.config)
         rarity, particle, initial = self.index.rarity, self.config.particle_weight, self.config.initial_weight
-        self._compiled = [weigh(c, rarity, particle, initial) for c in self._compiled]
+        compiled = self._compiled
+        for i, record in enumerate(compiled):  # in place: the unweighted records go as we go
+            compiled[i] = weigh(record, rarity, particle, initial)
         self._memo: SimilarityMemo = {}
 
     @classmethod
