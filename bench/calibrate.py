@@ -31,6 +31,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from qalqan.matching.config import MatchConfig, load_config
 from qalqan.matching.screener import Screener, score_pair
@@ -85,7 +86,7 @@ def congress_people() -> list[Query]:
     out = []
     with open(SHARED / "matching" / "yente_candidate_generation" / "positives_us_congress_untreated.csv", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
-            dates = ()
+            dates: tuple[PartialDate, ...] = ()
             if row["date_of_birth"].strip():
                 try:
                     dates = (parse_date(row["date_of_birth"]),)
@@ -147,7 +148,7 @@ def pair_f1(pairs: list[tuple[Query, Entity, bool]], config: MatchConfig) -> dic
     return {"precision": p, "recall": r, "f1": 2 * p * r / max(p + r, 1e-9)}
 
 
-def evaluate(config: MatchConfig, entities: list[Entity], negatives: list[Query], sakes: list[Query], pairs) -> dict[str, object]:
+def evaluate(config: MatchConfig, entities: list[Entity], negatives: list[Query], sakes: list[Query], pairs: list[tuple[Query, Entity, bool]]) -> dict[str, Any]:
     screener = Screener(entities, config=config)
     return {
         "aliases": leave_one_out(entities, (NameKind.ALIAS,), config),
@@ -158,7 +159,7 @@ def evaluate(config: MatchConfig, entities: list[Entity], negatives: list[Query]
     }
 
 
-def objective(metrics: dict[str, object]) -> float:
+def objective(metrics: dict[str, Any]) -> float:
     a, o, p = metrics["aliases"], metrics["original_script"], metrics["name_pairs"]
     return (
         a["recall_at_1"] + o["recall_at_1"]  # ranking: the listed person must come first
@@ -202,7 +203,7 @@ def retrieval_tradeoff(entities: list[Entity], negatives: list[Query], sakes: li
         show(f"min_coverage={min_coverage} ratio={ratio} {qps:,.0f} q/s", evaluate(config, entities, negatives, sakes, pairs))
 
 
-def show(label: str, metrics: dict[str, object]) -> None:
+def show(label: str, metrics: dict[str, Any]) -> None:
     a, o, p = metrics["aliases"], metrics["original_script"], metrics["name_pairs"]
     print(
         f"{label:<28} alias r@1 {a['recall_at_1']:.3f} (matched {a['matched_at_1']:.3f}, n={a['queries']})"
@@ -239,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
             for value in values:
                 if getattr(config, param) == value:
                     continue
-                trial = replace(config, **{param: value})
+                trial = replace(config, **{param: value})  # type: ignore[arg-type]
                 metrics = evaluate(trial, entities, negatives, sakes, pairs)
                 show(f"r{rnd} {param}={value}", metrics)
                 if objective(metrics) > best + 1e-6:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
 from importlib import resources
 
 
@@ -64,7 +65,7 @@ class MatchConfig:
         return asdict(self)
 
 
-def load_config(overrides: dict[str, float] | None = None) -> MatchConfig:
+def load_config(overrides: dict[str, Any] | None = None) -> MatchConfig:
     """The calibrated configuration (or the defaults if no calibration was committed)."""
     config = MatchConfig()
     try:

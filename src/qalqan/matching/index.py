@@ -214,13 +214,13 @@ class NameIndex:
                 expanded.append((size, token, keys))
         expanded.sort(key=lambda item: item[0])
         total = sum(size for size, _, _ in expanded)
-        documents = self._document_hits(documents)
+        document_hits = self._document_hits(documents)
         relevant = frozenset(key for _, _, keys in expanded for key in keys)
         if total > _NUMPY_FROM:
-            ranked = self._accumulate_numpy(expanded, documents, limit * 4)
+            ranked = self._accumulate_numpy(expanded, document_hits, limit * 4)
         else:
             scores = self._accumulate(expanded)
-            for idx in documents:
+            for idx in document_hits:
                 scores[idx] = scores.get(idx, 0.0) + _DOCUMENT_GAIN
             mass = self._mass_list
             ranked = heapq.nlargest(limit * 8, scores.items(), key=itemgetter(1))
