@@ -8,6 +8,7 @@ structured identity documents.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -143,9 +144,9 @@ class Entity:
                 return name.value
         return self.names[0].value
 
-    def properties(self) -> dict[str, list[str]]:
+    def properties(self) -> dict[str, builtins.list[str]]:  # `list` is a field here
         """The entity's values under FtM property names (for FtM / yente-shaped output)."""
-        props: dict[str, list[str]] = {}
+        props: dict[str, builtins.list[str]] = {}
 
         def add(prop: str, values: object) -> None:
             vals = [str(v) for v in values if v]  # type: ignore[attr-defined]
