@@ -144,7 +144,7 @@ def _speed_table(section: str, data: dict[str, Any]) -> str:
     b = data.get("build")
     if b:
         target = "" if section == "speed" else "< 5 min, < 4 GB"
-        rows.append([f"index build ({b['entities']:,} entities)", target, f"{b['seconds']:.1f} s; peak RSS {b['peak_rss_mb']:,.0f} MB (baseline {b['baseline_rss_mb']:,.0f} MB)"])
+        rows.append([f"index build ({b['entities']:,} entities)", target, f"{b['seconds']:.1f} s; RSS {b['baseline_rss_mb']:,.0f} MB before the build, {b.get('rss_after_mb', 0):,.0f} MB after; process peak {b['peak_rss_mb']:,.0f} MB (includes reading or generating the list)"])
     batch = data.get("batch")
     if batch:
         done = f"{batch['rows']:,} rows in {batch['seconds']:.0f} s = {batch['rows_per_s']:,.0f} rows/s on {batch['processes']} processes"
@@ -197,7 +197,7 @@ def _summary(results: dict[str, dict[str, Any]]) -> str:
         rows.append([f"single name, 1 core, {label} ({n:,} entities)", target, *[cells.get(s, "—") for s in SCORERS]])
         b = data.get("build")
         if b:
-            cell = f"{b['seconds']:.1f} s, peak RSS {b['peak_rss_mb']:,.0f} MB"
+            cell = f"{b['seconds']:.1f} s, RSS after build {b.get('rss_after_mb', 0):,.0f} MB, process peak {b['peak_rss_mb']:,.0f} MB"
             rows.append([f"index build, {label}", "< 5 min, < 4 GB (1M list)", cell, "", "", ""])
         batch = data.get("batch")
         if batch:

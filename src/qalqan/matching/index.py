@@ -147,33 +147,41 @@ class NameIndex:
     ) -> list[tuple[int, float]]:
         """The same scores with numpy, for long postings (large lists, common names): per
         (entity, token) the best expansion counts, then the tokens' gains are summed."""
-        n_tokens = len(expanded)
+        slots = len(expanded) + 1  # one slot per token, and one for document hits
         found: np.ndarray | None = None
-        id_parts: list[np.ndarray] = []
-        gain_parts: list[np.ndarray] = []
+        arrays: list[np.ndarray] = []
+        gain_of: list[float] = []
+        slot_of: list[int] = []
         for t_idx, (size, token, keys) in enumerate(expanded):
             weight = self.rarity(token)
+            common = size > self.config.common_posting and found is not None
             for key, sim in keys.items():
                 ids = np.frombuffer(self._postings[key], dtype=np.int32)
-                if size > self.config.common_posting and found is not None:
+                if common:
                     ids = ids[np.isin(ids, found, assume_unique=True)]
-                id_parts.append(ids.astype(np.int64) * n_tokens + t_idx)
-                gain_parts.append(np.full(len(ids), sim * weight))
-            if found is None and size <= self.config.common_posting and id_parts:
-                found = np.unique(np.concatenate(id_parts) // n_tokens).astype(np.int32)
+                arrays.append(ids)
+                gain_of.append(sim * weight)
+                slot_of.append(t_idx)
+            if found is None and size <= self.config.common_posting and arrays:
+                found = np.unique(np.concatenate(arrays))
         if documents:
-            id_parts.append(np.fromiter(documents, dtype=np.int64, count=len(documents)) * n_tokens)
-            gain_parts.append(np.full(len(documents), _DOCUMENT_GAIN))
-        if not id_parts:
+            arrays.append(np.fromiter(documents, dtype=np.int32, count=len(documents)))
+            gain_of.append(_DOCUMENT_GAIN)
+            slot_of.append(slots - 1)
+        if not arrays:
             return []
-        pairs = np.concatenate(id_parts)
-        gains = np.concatenate(gain_parts)
+        lengths = np.fromiter((len(a) for a in arrays), dtype=np.int64, count=len(arrays))
+        # One array op each instead of one per posting list: (entity, slot) pairs and gains.
+        pairs = np.concatenate(arrays).astype(np.int64) * slots + np.repeat(np.array(slot_of, dtype=np.int64), lengths)
+        gains = np.repeat(np.array(gain_of), lengths)
+        if not len(pairs):
+            return []
         order = np.lexsort((-gains, pairs))
         pairs, gains = pairs[order], gains[order]
         first = np.empty(len(pairs), dtype=bool)
         first[0] = True
         np.not_equal(pairs[1:], pairs[:-1], out=first[1:])
-        entity_ids, inverse = np.unique(pairs[first] // n_tokens, return_inverse=True)
+        entity_ids, inverse = np.unique(pairs[first] // slots, return_inverse=True)
         totals = np.bincount(inverse, weights=gains[first]) - _TIE_BREAK * self._mass[entity_ids]
         keep = min(len(totals), keep)
         best = np.argpartition(-totals, keep - 1)[:keep]
