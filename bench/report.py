@@ -180,7 +180,7 @@ def _summary(results: dict[str, dict[str, Any]]) -> str:
         scorer_row("(d) false-alert rate", "0", results["d"], "alert_rate")
         qa = results["d"].get("qalqan_all")
         if qa:
-            rows[-1][0] += f" ({results['d']['queries']:,} sample; qalqan on all {qa['queries']:,}: {pct(qa['alert_rate'])})"
+            rows[-1][0] += f" ({results['d']['queries']:,} sample; qalqan on all {qa['queries']:,}: {qa['alerts']} alerts)"
     if "e" in results:
         scorer_row("(e) namesake alert rate", "<= half logic-v2", results["e"], "alert_rate")
         if "name_only" in results["e"]:
@@ -226,4 +226,24 @@ def write_readme(path: Path | None = None) -> Path:
             parts.append(f"_`{data['command']}`, {data['date']}, {data['seconds']} s._")
             parts.append("")
     path.write_text("\n".join(parts), encoding="utf-8")
+    if results and path == RESULTS_DIR / "README.md":
+        quote_in_project_readme(_summary(results))
     return path
+
+
+#: The project README quotes the summary table between these markers; `make bench` refreshes it.
+SUMMARY_START = "<!-- bench-summary: start -->"
+SUMMARY_END = "<!-- bench-summary: end -->"
+
+
+def quote_in_project_readme(table: str, readme: Path | None = None) -> None:
+    """Replace the block between the markers in the project README with the summary table."""
+    readme = readme or RESULTS_DIR.parents[1] / "README.md"
+    if not readme.exists():
+        return
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.find(SUMMARY_START), text.find(SUMMARY_END)
+    if start < 0 or end < start:
+        return
+    block = f"{SUMMARY_START}\n{table}\n\nFrom `make bench` (`python -m bench.run`); details in bench/results/README.md.\n{SUMMARY_END}"
+    readme.write_text(text[:start] + block + text[end + len(SUMMARY_END) :], encoding="utf-8")

@@ -148,3 +148,12 @@ def test_report_renders_a_section_table() -> None:
     table = report.section_table("a", data)
     assert "| recall@1 | >= 99%, > logic-v2 | 75.0% | 50.0% |" in table
     assert "| recall@1 & matched |  | 50.0% | 25.0% |" in table
+
+
+def test_summary_is_quoted_between_the_readme_markers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{report.SUMMARY_START}\nold table\n{report.SUMMARY_END}\noutro\n", encoding="utf-8")
+    report.quote_in_project_readme("| new | table |", readme)
+    text = readme.read_text(encoding="utf-8")
+    assert "| new | table |" in text and "old table" not in text
+    assert text.startswith("intro\n") and text.endswith("outro\n")
