@@ -38,7 +38,7 @@ from qalqan.matching.screener import Screener, score_pair
 from qalqan.model import Entity, Name, NameKind, NameQuality, PartialDate, Query, Report
 from qalqan.sources import un
 from qalqan.sources.schemata import screening_schema
-from qalqan.sources.values import country_code, parse_date
+from qalqan.sources.values import parse_date
 
 SHARED = Path(os.environ.get("QALQAN_SHARED", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
 OUT = Path(__file__).resolve().parents[1] / "src" / "qalqan" / "matching" / "calibration.json"

@@ -18,7 +18,8 @@ from pathlib import Path
 from lxml import etree
 
 from qalqan.model import Document, Entity, ListError, Name, NameKind, NameQuality, PartialDate, Report
-from qalqan.sources.common import Parsed, add_name, bounded_name, clean, dedupe, parse_date_text
+from qalqan.sources.values import parse_date
+from qalqan.sources.common import Parsed, add_name, bounded_name, clean, dedupe
 from qalqan.sources.xmlsafe import child_text, iter_records, localname
 
 #: Alias lists separate names by ";" and give bilingual / bi-script variants as "A / B".
@@ -84,7 +85,7 @@ def _record(el: etree._Element, n: int, file: str, report: Report, list_name: st
     if dob:
         for one in _OR_SPLIT.split(dob):
             try:
-                birth_dates.append(parse_date_text(one))
+                birth_dates.append(parse_date(one))
             except ValueError as exc:
                 report.warn(file, rid, "DateOfBirthOrShipBuildDate", f"{exc}; kept in notes")
                 notes.append(f"date of birth: {dob}")

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from qalqan.model import DateKind, Entity, Name, NameKind, NameQuality, PartialDate, Report
-from qalqan.sources.values import country_code, parse_date
+from qalqan.sources.values import country_code
 
 #: Longest name kept. Real listed names stay under ~400 characters (long Russian state-company
 #: names); anything far longer is a broken or hostile file, so it is cut (with a warning) rather
@@ -14,21 +14,6 @@ from qalqan.sources.values import country_code, parse_date
 MAX_NAME_LENGTH = 1000
 
 _SPACE = re.compile(r"\s+")
-_MONTHS = {
-    m: i + 1
-    for i, names in enumerate(
-        [
-            ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
-            ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
-            ("oct", "october"), ("nov", "november"), ("dec", "december"),
-        ]
-    )
-    for m in names
-}
-#: "08 Feb 1980", "Feb 1980", "Nov. 1973", "12 February 1961"
-_NAMED_MONTH = re.compile(r"^\s*(?:(\d{1,2})\s+)?([A-Za-z]{3,9})\.?,?\s+(\d{4})\s*$")
-
-
 def clean(text: str | None) -> str:
     """Collapse whitespace (lists wrap long values over lines) and strip."""
     if not text:
@@ -45,18 +30,6 @@ def bounded_name(value: str, report: Report, file: str, record: str | None, fld:
         report.warn(file, record, fld, f"name of {len(value)}+ characters cut to {MAX_NAME_LENGTH}")
         value = value[:MAX_NAME_LENGTH].rstrip()
     return value
-
-
-def parse_date_text(text: str) -> PartialDate:
-    """`values.parse_date` plus the month-name forms lists use ("08 Feb 1980", "Nov. 1973")."""
-    try:
-        return parse_date(text)
-    except ValueError:
-        m = _NAMED_MONTH.match(text)
-        if not m or m.group(2).lower() not in _MONTHS:
-            raise
-        day = int(m.group(1)) if m.group(1) else None
-        return PartialDate(int(m.group(3)), _MONTHS[m.group(2).lower()], day)
 
 
 def approximate(d: PartialDate) -> PartialDate:

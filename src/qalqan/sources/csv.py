@@ -15,7 +15,8 @@ from pathlib import Path
 
 from qalqan.model import DateKind, Document, Entity, ListError, Name, NameKind, NameQuality, PartialDate, Report
 from qalqan.sources.schemata import screening_schema
-from qalqan.sources.common import Countries, Parsed, add_name, bounded_name, clean, dedupe, parse_date_text
+from qalqan.sources.values import parse_date
+from qalqan.sources.common import Countries, Parsed, add_name, bounded_name, clean, dedupe
 
 COLUMNS = (
     "id",
@@ -70,7 +71,7 @@ def _row(row: dict[str, str], line: int, file: str, report: Report, list_name: s
     birth_dates: list[PartialDate] = []
     for text in _split(row.get("birth_date") or ""):
         try:
-            birth_dates.append(parse_date_text(text))
+            birth_dates.append(parse_date(text))
         except ValueError as exc:
             report.warn(file, rid, "birth_date", f"{exc}; kept in notes")
             notes.append(f"birth_date: {text}")
@@ -90,7 +91,7 @@ def _row(row: dict[str, str], line: int, file: str, report: Report, list_name: s
     raw_listed = clean(row.get("listed_on") or "")
     if raw_listed:
         try:
-            d = parse_date_text(raw_listed)
+            d = parse_date(raw_listed)
             listed_on = d.iso()
         except ValueError as exc:
             report.warn(file, rid, "listed_on", f"{exc}; ignored")

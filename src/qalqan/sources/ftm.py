@@ -20,7 +20,8 @@ from followthemoney.types import registry
 
 from qalqan.model import Document, Entity, ListError, Name, NameKind, NameQuality, PartialDate, Report
 from qalqan.sources.schemata import screening_schema
-from qalqan.sources.common import Parsed, add_name, bounded_name, clean, dedupe, parse_date_text
+from qalqan.sources.values import parse_date
+from qalqan.sources.common import Parsed, add_name, bounded_name, clean, dedupe
 
 NAME_PROPS: tuple[tuple[str, NameKind, NameQuality], ...] = (
     ("name", NameKind.PRIMARY, NameQuality.GOOD),
@@ -110,7 +111,7 @@ def _entity(data: dict[str, Any], line_no: int, file: str, report: Report, list_
     for fld in ("birthDate", "incorporationDate"):
         for v in props.get(fld, []):
             try:
-                birth_dates.append(parse_date_text(v))
+                birth_dates.append(parse_date(v))
             except ValueError as exc:
                 report.warn(file, rid, fld, f"{exc}; kept in notes")
                 notes.append(f"{fld}: {v}")

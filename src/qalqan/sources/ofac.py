@@ -13,7 +13,8 @@ from pathlib import Path
 from lxml import etree
 
 from qalqan.model import Document, Entity, ListError, Name, NameKind, NameQuality, PartialDate, Report
-from qalqan.sources.common import Countries, Parsed, add_name, bounded_name, clean, dedupe, parse_date_text
+from qalqan.sources.values import parse_date
+from qalqan.sources.common import Countries, Parsed, add_name, bounded_name, clean, dedupe
 from qalqan.sources.xmlsafe import child_text, children, iter_records, localname
 
 SCHEMA_BY_TYPE = {"individual": "Person", "entity": "Organization", "vessel": "Vessel"}
@@ -110,7 +111,7 @@ def _entry(el: etree._Element, file: str, report: Report, list_name: str) -> Ent
         if not text:
             continue
         try:
-            birth_dates.append(parse_date_text(text))
+            birth_dates.append(parse_date(text))
         except ValueError as exc:
             report.warn(file, rid, "dateOfBirth", f"{exc}; kept in notes")
             notes.append(f"date of birth: {text}")

@@ -13,6 +13,7 @@ from pathlib import Path
 from lxml import etree
 
 from qalqan.model import DateKind, Document, Entity, Name, NameKind, NameQuality, PartialDate, Report
+from qalqan.sources.values import parse_date
 from qalqan.sources.common import (
     Countries,
     Parsed,
@@ -21,7 +22,6 @@ from qalqan.sources.common import (
     bounded_name,
     clean,
     dedupe,
-    parse_date_text,
 )
 from qalqan.sources.xmlsafe import child_text, children, iter_records, localname
 
@@ -120,7 +120,7 @@ class _Record:
 
     def add_date(self, text: str, fld: str, approx: bool = False) -> None:
         try:
-            d = parse_date_text(text)
+            d = parse_date(text)
         except ValueError as exc:
             self.warn(fld, f"{exc}; kept in notes")
             self.notes.append(f"date of birth: {clean(text)}")
