@@ -157,7 +157,7 @@ class NameIndex:
             common = size > self.config.common_posting and found is not None
             for key, sim in keys.items():
                 ids = np.frombuffer(self._postings[key], dtype=np.int32)
-                if common:
+                if common and found is not None:
                     ids = ids[np.isin(ids, found, assume_unique=True)]
                 arrays.append(ids)
                 gain_of.append(sim * weight)
