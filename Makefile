@@ -25,8 +25,10 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/qalqan serve --host 127.0.0.1 --port 8000
 
+# The store tests run on SQLite and on a throwaway PostgreSQL cluster started (and always stopped)
+# around the suite.
 test: setup
-	$(BIN)/python -m pytest -q
+	QALQAN_REQUIRE_PG=1 QALQAN_SHARED=$(SHARED) tests/support/pgcluster.sh run $(BIN)/python -m pytest -q
 
 bench: setup
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.run

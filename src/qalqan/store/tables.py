@@ -1,0 +1,250 @@
+"""The store's tables (SQLAlchemy 2 declarative). Alembic migrations in `migrations/` create them;
+a test checks the migrations and these classes agree on both SQLite and PostgreSQL.
+
+Identity of a listed party across versions is `(list_name, key)`: the list's own permanent
+reference where it has one (UN "QDi.299"), else the entity id. The UN re-issues records under new
+DATAIDs (Haiti listings, 2025 → 2026) while the reference stays, so ids alone would show a
+re-issue as one removal plus one addition.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+#: Integer primary keys: BIGINT on PostgreSQL (a population of millions re-screened for years
+#: outgrows 2^31 alert and audit rows), INTEGER on SQLite (only INTEGER PRIMARY KEY autoincrements).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+#: Bounded text columns: names and ids, hashes, short codes.
+KEY = 200
+HASH = 64
+CODE = 32
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class ListSource(Base):
+    """A list the store keeps ("un", "ofac", ...) and the pointer to its live version.
+
+    The live pointer moves in the same transaction that writes a new version, so a failed or
+    killed import leaves the previous version live.
+    """
+
+    __tablename__ = "lists"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    format: Mapped[str] = mapped_column(String(CODE))
+    title: Mapped[str] = mapped_column(String(KEY), default="")
+    url: Mapped[str | None] = mapped_column(String(1000))  # where `lists fetch` downloads it
+    etag: Mapped[str | None] = mapped_column(String(KEY))  # of the last download, for If-None-Match
+    last_modified: Mapped[str | None] = mapped_column(String(KEY))  # HTTP Last-Modified, for If-Modified-Since
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # last fetch attempt
+    current_version_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("list_versions.id", use_alter=True, name="fk_lists_current_version")
+    )
+
+
+class ListVersion(Base):
+    """One import of a list: where it came from, when, its content hash and counts."""
+
+    __tablename__ = "list_versions"
+    __table_args__ = (UniqueConstraint("list_name", "number"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    list_name: Mapped[str] = mapped_column(ForeignKey("lists.name"))
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, ... per list
+    source: Mapped[str] = mapped_column(String(1000))  # path or URL read
+    format: Mapped[str] = mapped_column(String(CODE))
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # when Qalqan read it
+    published: Mapped[str | None] = mapped_column(String(CODE))  # publisher's date (UN dateGenerated)
+    sha256: Mapped[str] = mapped_column(String(HASH))  # of the source bytes
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)  # entities per schema
+    total: Mapped[int] = mapped_column(Integer)
+    warnings: Mapped[int] = mapped_column(Integer, default=0)
+    imported_by: Mapped[str] = mapped_column(String(KEY))
+    previous_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("list_versions.id"))
+    #: {"added": {"Person": n, ...}, "removed": {...}, "amended": {...}} against `previous_id`
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class EntityRecord(Base):
+    """One content of one listed party, stored once however many versions carry it."""
+
+    __tablename__ = "entity_records"
+    __table_args__ = (UniqueConstraint("list_name", "key", "hash"), Index("ix_entity_records_entity_id", "entity_id"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    list_name: Mapped[str] = mapped_column(ForeignKey("lists.name"))
+    key: Mapped[str] = mapped_column(String(KEY))  # stable identity within the list (see module doc)
+    hash: Mapped[str] = mapped_column(String(HASH))  # model.codec.entity_hash plus the entity id
+    entity_id: Mapped[str] = mapped_column(String(KEY))
+    schema: Mapped[str] = mapped_column(String(CODE))
+    caption: Mapped[str] = mapped_column(String(1000))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)  # model.codec.entity_to_dict
+
+
+class VersionEntity(Base):
+    """Membership: which entity records make up a list version."""
+
+    __tablename__ = "version_entities"
+    __table_args__ = (Index("ix_version_entities_record", "record_id"),)
+
+    version_id: Mapped[int] = mapped_column(BigId, ForeignKey("list_versions.id", ondelete="CASCADE"), primary_key=True)
+    record_id: Mapped[int] = mapped_column(BigId, ForeignKey("entity_records.id"), primary_key=True)
+
+
+class ListChange(Base):
+    """One line of the stored diff between a version and the one before it."""
+
+    __tablename__ = "list_changes"
+    __table_args__ = (Index("ix_list_changes_version", "version_id", "change"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    version_id: Mapped[int] = mapped_column(BigId, ForeignKey("list_versions.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(KEY))
+    change: Mapped[str] = mapped_column(String(CODE))  # "added" | "removed" | "amended"
+    schema: Mapped[str] = mapped_column(String(CODE))
+    caption: Mapped[str] = mapped_column(String(1000))
+    old_record_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("entity_records.id"))
+    new_record_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("entity_records.id"))
+    #: amended: [{"field": "names", "old": [...], "new": [...]}, ...]
+    fields: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class Subject(Base):
+    """A watched person or organisation: the screening-input record plus the client's own id."""
+
+    __tablename__ = "subjects"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    external_id: Mapped[str] = mapped_column(String(KEY), unique=True)  # the client's system id
+    schema: Mapped[str] = mapped_column(String(CODE))
+    caption: Mapped[str] = mapped_column(String(1000))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)  # screening-input columns (sources.queries)
+    hash: Mapped[str] = mapped_column(String(HASH))  # content hash of `data`
+    #: Space-separated name-token keys and document numbers, for the delta re-screen's prefilter.
+    tokens: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(KEY))
+    #: Set when removed: the row stays (alerts and audit refer to it) but its data is erased.
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    screened_version: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # list -> version id last screened
+
+
+class Alert(Base):
+    """A possible match of a subject to a listed party, awaiting or carrying a human decision."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("subject_id", "list_name", "entity_key", "generation"),
+        Index("ix_alerts_status", "status", "id"),
+        Index("ix_alerts_pair", "list_name", "entity_key"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    subject_id: Mapped[int] = mapped_column(BigId, ForeignKey("subjects.id"))
+    list_name: Mapped[str] = mapped_column(ForeignKey("lists.name"))
+    entity_key: Mapped[str] = mapped_column(String(KEY))
+    generation: Mapped[int] = mapped_column(Integer, default=1)  # 2, 3, ...: re-raised after data changed
+    entity_id: Mapped[str] = mapped_column(String(KEY))
+    entity_caption: Mapped[str] = mapped_column(String(1000))
+    record_id: Mapped[int] = mapped_column(BigId, ForeignKey("entity_records.id"))  # entity content matched
+    version_id: Mapped[int] = mapped_column(BigId, ForeignKey("list_versions.id"))  # version that produced it
+    subject_hash: Mapped[str] = mapped_column(String(HASH))  # subject content matched
+    score: Mapped[float] = mapped_column(Float)
+    explanation: Mapped[list[Any]] = mapped_column(JSON)  # Match.as_dict()["explanation"]
+    status: Mapped[str] = mapped_column(String(CODE))  # monitoring.alerts.AlertStatus
+    trigger: Mapped[str] = mapped_column(String(CODE))  # "new-subject" | "list-added" | "list-amended" | "data-changed" | ...
+    #: What changed since the previous alert on the same pair (for generation > 1).
+    changes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    assignee: Mapped[str | None] = mapped_column(String(KEY))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Decision(Base):
+    """A step in an alert's life, by a named user with a reason."""
+
+    __tablename__ = "alert_decisions"
+    __table_args__ = (Index("ix_alert_decisions_alert", "alert_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(BigId, ForeignKey("alerts.id"))
+    actor: Mapped[str] = mapped_column(String(KEY))
+    action: Mapped[str] = mapped_column(String(CODE))
+    from_status: Mapped[str] = mapped_column(String(CODE))
+    to_status: Mapped[str] = mapped_column(String(CODE))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(KEY), unique=True)
+    role: Mapped[str] = mapped_column(String(CODE))  # analyst | supervisor | admin | auditor
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApiKey(Base):
+    """An API key: the secret is shown once; only its argon2 hash is kept."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"))
+    prefix: Mapped[str] = mapped_column(String(CODE), unique=True)  # public part, to find the row
+    hash: Mapped[str] = mapped_column(String(KEY))  # argon2id of the whole key
+    label: Mapped[str] = mapped_column(String(KEY), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    """Append-only audit log. Each row carries the hash of the one before (a hash chain), so an
+    edited, inserted or deleted row is found by `qalqan audit verify`.
+
+    `at` and `detail` are stored as text exactly as hashed: a JSON column could re-order keys
+    (PostgreSQL jsonb does) and a timestamp column could change precision.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_actor", "actor", "seq"), Index("ix_audit_log_target", "target", "seq"))
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)  # 1, 2, ... no gaps
+    at: Mapped[str] = mapped_column(String(CODE))  # ISO 8601 UTC, microseconds
+    actor: Mapped[str] = mapped_column(String(KEY))
+    action: Mapped[str] = mapped_column(String(64))  # e.g. "screen", "alert.view", "alert.decide", "list.import", "login"
+    target: Mapped[str] = mapped_column(String(KEY), default="")  # e.g. "alert:12", "list:un"
+    purpose: Mapped[str] = mapped_column(String(1000), default="")
+    input_hash: Mapped[str] = mapped_column(String(HASH), default="")  # SHA-256 of a screening request's body
+    detail: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON
+    prev_hash: Mapped[str] = mapped_column(String(HASH))
+    hash: Mapped[str] = mapped_column(String(HASH))
+
+
+class Job(Base):
+    """A background job (bulk subject import, list import) and its progress."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(CODE), primary_key=True)  # random, unguessable
+    kind: Mapped[str] = mapped_column(String(CODE))
+    status: Mapped[str] = mapped_column(String(CODE))  # queued | running | done | failed
+    total: Mapped[int | None] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by: Mapped[str] = mapped_column(String(KEY))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
