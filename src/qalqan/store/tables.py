@@ -233,6 +233,18 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(HASH))
 
 
+class AuditHead(Base):
+    """The chain head: the last audit entry's seq and hash, MAC'd. One row (id 1). Appenders lock
+    it (SELECT ... FOR UPDATE) so entries are numbered and chained one at a time."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigId)
+    hash: Mapped[str] = mapped_column(String(HASH))
+    mac: Mapped[str] = mapped_column(String(HASH))
+
+
 class Job(Base):
     """A background job (bulk subject import, list import) and its progress."""
 

@@ -39,6 +39,13 @@ def upgrade() -> None:
         batch_op.create_index('ix_audit_log_actor', ['actor', 'seq'], unique=False)
         batch_op.create_index('ix_audit_log_target', ['target', 'seq'], unique=False)
 
+    op.create_table('audit_head',
+    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.Column('mac', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
     op.create_table('jobs',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
@@ -250,5 +257,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_audit_log_target')
         batch_op.drop_index('ix_audit_log_actor')
 
+    op.drop_table('audit_head')
     op.drop_table('audit_log')
     # ### end Alembic commands ###
