@@ -298,6 +298,13 @@ def lists_show(
             out.print(f"{escape(name)}: ... and {len(found) - SHOW_ISSUES} more", highlight=False)
 
 
+
+
+# Command groups defined in their own modules register themselves on `app` when imported.
+from qalqan.cli import admin as _admin  # noqa: E402,F401  users, keys, audit
+from qalqan.cli import monitor as _monitor  # noqa: E402,F401  subjects, alerts
+from qalqan.cli import store_lists as _store_lists  # noqa: E402,F401  lists import / versions / diff
+
 def main() -> None:  # pragma: no cover - `python -m qalqan.cli`
     app()
 
