@@ -22,8 +22,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 setup: $(STAMP)
 
+# Without a network, `run` falls back to the newest UN list in ../shared/data (if there).
+UN_FALLBACK := $(lastword $(sort $(wildcard $(SHARED)/un/un_consolidated_*.xml)))
+
 run: setup
-	$(BIN)/qalqan serve --host 127.0.0.1 --port 8000
+	QALQAN_UN_FALLBACK=$(UN_FALLBACK) $(BIN)/qalqan serve --host 127.0.0.1 --port 8000 --demo-population --fetch-every 1h
 
 # The store tests run on SQLite and on a throwaway PostgreSQL cluster started (and always stopped)
 # around the suite.

@@ -130,7 +130,30 @@ def section_table(section: str, data: dict[str, Any]) -> str:
                     lines.append(_table(["query", "candidate", "score"], [[t["query"], t["candidate"], f"{t['score']:.3f}"] for t in top]))
     elif section in ("speed", "scale"):
         lines.append(_speed_table(section, data))
+    elif section == "load":
+        lines.append(_load_table(data))
     return "\n".join(lines)
+
+
+def _load_row(label: str, d: dict[str, Any]) -> list[str]:
+    return [
+        label,
+        f"{d['clients']} clients x {d['seconds']:.0f} s: {d['requests']:,} requests, {d['requests_per_second']:,.0f}/s",
+        f"{d['errors']}",
+        f"{d['p50_ms']:.1f} ms",
+        f"{d['p99_ms']:.1f} ms",
+    ]
+
+
+def _load_table(data: dict[str, Any]) -> str:
+    rows = [_load_row(f"SQLite store, {data['list']}", data)]
+    if "postgresql" in data:
+        rows.append(_load_row("PostgreSQL store", data["postgresql"]))
+    note = (
+        "\n\nEach request: API-key check, purpose, an audit entry written, one single-name `POST /match/un`; "
+        "server: one `qalqan serve` process (uvicorn); clients: asyncio tasks in the benchmark process."
+    )
+    return _table(["store", "load", "errors (target 0)", "p50", "p99"], rows) + note
 
 
 def _speed_table(section: str, data: dict[str, Any]) -> str:
@@ -203,6 +226,10 @@ def _summary(results: dict[str, dict[str, Any]]) -> str:
         if batch:
             proj = " (projected)" if batch["rows"] < 1_000_000 else ""
             rows.append(["1,000,000 rows batch, 2 cores", "< 10 min", f"{batch['projected_1m_minutes']:.1f} min{proj}", "", "", ""])
+    load = results.get("load")
+    if load:
+        cell = f"{load['errors']} errors; p50 {load['p50_ms']:.1f} ms, p99 {load['p99_ms']:.1f} ms; {load['requests_per_second']:,.0f} req/s"
+        rows.append([f"load: {load['clients']} screening clients x {load['seconds']:.0f} s, loopback", "0 errors", cell, "", "", ""])
     return _table(["measure", "target", *SCORERS], rows)
 
 

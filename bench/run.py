@@ -24,6 +24,7 @@ SECTIONS = {
     "e": "(e) namesakes of listed persons vs the UN list",
     "speed": "speed against the UN list",
     "scale": "speed against a synthetic list (1,000,000 entities; 100,000 with --quick)",
+    "load": "loopback load: 50 concurrent screening clients for 30 s against `qalqan serve`",
 }
 QUALITY = ("a", "b", "c", "d", "e")
 
@@ -78,12 +79,16 @@ def run_section(section: str, loaded: common.LoadedEntities | None, quick: bool,
 
         assert loaded is not None
         runner = lambda: speed.section_speed(loaded.entities, quick)  # noqa: E731
+    elif section == "load":
+        from bench import load
+
+        runner = lambda: load.section_load(quick)  # noqa: E731
     else:
         from bench import scale
 
         runner = lambda: scale.section_scale(quick)  # noqa: E731
     data = runner()
-    if loaded is not None and section != "scale":
+    if loaded is not None and section not in ("scale", "load"):
         data["list_reader"] = loaded.reader
         data["list_entities"] = len(loaded.entities)
     path = common.write_result(section, SECTIONS[section], data, started)

@@ -35,6 +35,12 @@ def shared_data() -> Path:
     return Path(os.environ.get("QALQAN_SHARED", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    """The real public data (../shared/data, or QALQAN_SHARED). CI always has it."""
+    return shared_data()
+
+
 def _pg_admin_url() -> str:
     assert PG_URL
     return make_url(PG_URL).set(database="postgres").render_as_string(hide_password=False)

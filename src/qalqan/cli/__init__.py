@@ -73,7 +73,7 @@ class ServeLists:
     """Which lists `serve` loads, and why."""
 
     specs: list[str]
-    origin: str  # "explicit", "env", "data-dir", "fetched", "demo"
+    origin: str  # "explicit", "env", "data-dir", "fetched", "fallback", "demo"
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -91,8 +91,9 @@ def resolve_serve_lists(
     timeout: float = SERVE_FETCH_TIMEOUT,
 ) -> ServeLists:
     """The lists to serve, first that applies: explicit --list / --file; env QALQAN_UN_XML; a
-    previously fetched UN file in the data dir; a fresh download of the UN list; the bundled demo
-    list. A file named explicitly (flag or env) that does not exist is an error, not a fallback:
+    previously fetched UN file in the data dir; a fresh download of the UN list; a local copy
+    named by QALQAN_UN_FALLBACK (`make run` points it at the newest UN file in ../shared/data,
+    for machines without a network); the bundled demo list. A file named explicitly (flag or env) that does not exist is an error, not a fallback:
     the operator asked for that list and must not silently get another."""
     env = os.environ if env is None else env
     specs = list(lists or [])
@@ -117,6 +118,10 @@ def resolve_serve_lists(
         notes.append(f"fetching {target} produced no file at {local}")
     except Exception as exc:  # no network, DNS, TLS, HTTP error, fetch module absent: fall back
         notes.append(f"could not fetch the UN list: {type(exc).__name__}: {exc}")
+    fallback = env.get("QALQAN_UN_FALLBACK")
+    if fallback and Path(fallback).is_file():
+        notes.append(f"using the local copy of the UN list named by QALQAN_UN_FALLBACK: {fallback}")
+        return ServeLists([f"un:{fallback}"], "fallback", notes)
     return ServeLists([f"csv:{demo_list_path()}"], "demo", notes)
 
 
@@ -179,53 +184,130 @@ def screen(
     )
 
 
+def demo_population_path() -> Path:
+    return Path(str(files("qalqan") / "data" / "demo_population.csv"))
+
+
+#: The actor recorded for what `serve` does on its own at start-up.
+SERVE_ACTOR = "system:serve"
+
+
+@dataclass(slots=True)
+class Startup:
+    """What `serve` did to the store before listening (printed, and kept for tests)."""
+
+    imported: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    population: Any = None
+    admin_key: str | None = None
+    demo: bool = False
+
+
+def prepare_store(
+    service: Any,
+    lists: list[str] | None = None,
+    file: Path | None = None,
+    *,
+    population: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    fetcher: Fetcher | None = None,
+    timeout: float = SERVE_FETCH_TIMEOUT,
+) -> Startup:
+    """Bring the store to a servable state: lists named on the command line are imported (a new
+    version only if their content changed); with none named and no UN version live, the UN list
+    is found as `resolve_serve_lists` says (env, data dir, download) — and failing all, the demo
+    list is imported, loudly; `population` (a screening-input file with ids) is imported when the
+    store watches nobody yet; an admin key is created when the store has no user."""
+    from qalqan.service import auth, monitor
+
+    done = Startup()
+    explicit = list(lists or []) + ([f"un:{file}"] if file is not None else [])
+    live = service.live_versions()
+    if explicit:
+        specs = explicit
+    elif "un" in live:
+        specs = []
+    else:
+        chosen = resolve_serve_lists(env=env, fetcher=fetcher, timeout=timeout)
+        done.notes.extend(chosen.notes)
+        specs = [] if (chosen.demo and live) else chosen.specs
+    for spec in specs:
+        result = service.import_list(spec, actor=SERVE_ACTOR)
+        done.imported.append(
+            f"{result.list_name}: version {result.number} "
+            + ("imported" if result.created else "unchanged (same content as the live version)")
+        )
+    done.demo = "demo" in service.live_versions()
+    if population is not None and monitor.list_subjects(service, offset=0, limit=1).total == 0:
+        done.population = monitor.import_subjects_file(service, population, actor=SERVE_ACTOR, purpose="demo population at first start")
+    done.admin_key = auth.ensure_admin(service)
+    return done
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8000,
-    list_: Annotated[list[str] | None, typer.Option("--list", "-l", help="A list to serve (PATH or FORMAT:PATH); repeat for several")] = None,
-    file: Annotated[Path | None, typer.Option("--file", help="A UN Consolidated List XML file")] = None,
+    list_: Annotated[list[str] | None, typer.Option("--list", "-l", help="A list to import and serve (PATH or FORMAT:PATH); repeat for several")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="A UN Consolidated List XML file to import")] = None,
     threshold: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Default match threshold (default: calibrated)")] = None,
+    demo_population: Annotated[bool, typer.Option("--demo-population/--no-demo-population", help="Watch the bundled demo population (256 people and organisations) when the store watches nobody yet")] = False,
+    fetch_every: Annotated[str | None, typer.Option("--fetch-every", help="Re-fetch the UN list on this schedule (e.g. 1h, 30m); each new version is re-screened against the watched population")] = None,
 ) -> None:
-    """Serve the HTTP API (yente-compatible POST /match/{list}, /entities, /lists, /docs).
+    """Serve the monitoring service and the screening API over the store.
 
-    Lists, first that applies: --list / --file; $QALQAN_UN_XML; $QALQAN_DATA/un/consolidated.xml
-    (from `qalqan lists fetch un`); a fresh download; else the bundled demo list, loudly."""
+    The store is QALQAN_DATABASE_URL (PostgreSQL) or $QALQAN_DATA/qalqan.db (SQLite, default
+    ./data). Lists: --list / --file are imported; otherwise the live UN version is served, and with
+    none yet, the UN list from $QALQAN_UN_XML, $QALQAN_DATA/un/consolidated.xml, or a download;
+    failing all, the bundled demo list, loudly."""
+    import threading
+
     import uvicorn
 
     from qalqan.api import create_app
+    from qalqan.service.core import Qalqan
 
     try:
-        chosen = resolve_serve_lists(list_, file)
-        for note in chosen.notes:
-            err.print(f"[dim]{escape(note)}[/]", highlight=False)
-        screener = _load(chosen.specs, threshold)
+        service = Qalqan.open(threshold=threshold)
+        with err.status("preparing the store ..."):
+            startup = prepare_store(service, list_, file, population=demo_population_path() if demo_population else None)
     except ListError as exc:
         _fail(str(exc))
-    banner = DEMO_BANNER if chosen.demo else None
-    if chosen.demo:
+    for note in startup.notes:
+        err.print(f"[dim]{escape(note)}[/]", highlight=False)
+    for line in startup.imported:
+        err.print(f"[green]list[/] {escape(line)}", highlight=False)
+    if startup.population is not None:
+        err.print(f"[green]demo population[/] {escape(str(startup.population.as_dict()))}", highlight=False)
+    if startup.demo:
         _demo_panel()
+    with err.status("building the index ..."):
+        screener = service.screener
+    if fetch_every:
+        from qalqan.service.lists import parse_interval, run_schedule
+
+        stop = threading.Event()
+        names = [n for n in service.live_versions() if n == "un"] or ["un"]
+        threading.Thread(target=run_schedule, args=(service, names, parse_interval(fetch_every), stop), daemon=True, name="list-schedule").start()
+        err.print(f"[dim]fetching {', '.join(names)} every {fetch_every}[/]", highlight=False)
     base = f"http://{host}:{port}"
-    dataset = screener.lists[0].name if len(screener.lists) == 1 else "default"
-    example = next(iter(screener.entities()), None)
-    name = example.caption if example is not None else "John Doe"
-    schema = example.schema if example is not None else "Person"
-    # Quotes stripped so the example survives both the JSON and the shell's single quotes.
-    body = '{"queries": {"q1": {"schema": "%s", "properties": {"name": ["%s"]}}}}' % (schema, name.replace('"', "").replace("'", "").replace("\\", ""))
-    curl = f"curl -s -X POST '{base}/match/{dataset}' -H 'Content-Type: application/json' -d '{body}'"
     err.print(
         Panel.fit(
             f"Qalqan is serving {len(screener):,} entities from {escape(', '.join(i.name for i in screener.lists))} at [bold]{base}[/]\n"
+            f"Store: {escape(service.db.engine.url.render_as_string(hide_password=True))}\n"
             f"API docs: {base}/docs",
-            title="ready" if not chosen.demo else "[bold red]ready — DEMO LIST[/]",
-            border_style="red" if chosen.demo else "green",
+            title="ready" if not startup.demo else "[bold red]ready — DEMO LIST[/]",
+            border_style="red" if startup.demo else "green",
         ),
         highlight=False,
     )
-    # Outside the panel and without markup, so it is never wrapped or cropped: copy and paste it.
-    err.print("Try it:", highlight=False)
-    err.print(curl, markup=False, highlight=False, soft_wrap=True, crop=False)
-    uvicorn.run(create_app(screener, banner=banner), host=host, port=port)
+    if startup.admin_key:
+        # Shown once: only its hash is stored. Outside the panel so it is never wrapped or cropped.
+        err.print("[bold yellow]Admin API key (shown once, store it now):[/]", highlight=False)
+        err.print(startup.admin_key, markup=False, highlight=False, soft_wrap=True, crop=False)
+    err.print("Try it (with an API key in $KEY):", highlight=False)
+    err.print(f"curl -s -H \"Authorization: Bearer $KEY\" '{base}/alerts?status=open'", markup=False, highlight=False, soft_wrap=True, crop=False)
+    uvicorn.run(create_app(service, banner=DEMO_BANNER if startup.demo else None), host=host, port=port)
 
 
 def _demo_panel() -> None:
