@@ -62,7 +62,7 @@ class LoadResult:
         if not self.latencies_ms:
             return float("nan")
         ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(round(p / 100.0 * (len(ordered) - 1))))]
+        return ordered[min(len(ordered) - 1, round(p / 100.0 * (len(ordered) - 1)))]
 
     def summary(self) -> dict[str, Any]:
         data = asdict(self)

@@ -43,7 +43,7 @@ class Qalqan:
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, url: str | None = None, **kwargs: Any) -> "Qalqan":
+    def open(cls, url: str | None = None, **kwargs: Any) -> Qalqan:
         """The store at `url` (default: QALQAN_DATABASE_URL or the SQLite file), migrated."""
         return cls(open_database(url), **kwargs)
 
