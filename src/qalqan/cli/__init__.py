@@ -323,12 +323,22 @@ def _demo_panel() -> None:
 
 @lists_app.command("fetch")
 def lists_fetch(
-    source: Annotated[str, typer.Argument(help="Which list: un")],
-    dest: Annotated[Path | None, typer.Option(help="Directory to store it in (default: $QALQAN_DATA/un, i.e. ./data/un)", file_okay=False)] = None,
-    url: Annotated[str | None, typer.Option(help="Download from this URL instead of the official one")] = None,
+    source: Annotated[str, typer.Argument(help="Which list: un, a list already in the store, or any name with --url")],
+    url: Annotated[str | None, typer.Option(help="Download from this URL instead of the stored or official one")] = None,
+    every: Annotated[str | None, typer.Option("--every", help="Fetch again at this interval (e.g. 30m, 1h, 1d) until Ctrl-C")] = None,
+    actor: Annotated[str | None, typer.Option("--actor", help="Who is acting, for the audit log (default: cli:$USER)")] = None,
     timeout: Annotated[float, typer.Option(min=1.0, help="Network timeout in seconds")] = FETCH_TIMEOUT,
+    dest: Annotated[Path | None, typer.Option(help="Only download the UN list into this directory and check that it reads (a file for `serve --file`); the store is not touched", file_okay=False)] = None,
 ) -> None:
-    """Download a list, check that it reads as a whole, and keep it for `serve`."""
+    """Fetch a list into the store as a new live version and re-screen the watched population.
+
+    Sends the stored ETag / Last-Modified, so a list the server reports unchanged is not
+    downloaded again; a download with the live version's content creates no version."""
+    if dest is None:
+        from qalqan.cli.store_lists import fetch_into_store
+
+        fetch_into_store(source, url=url, timeout=timeout, every=every, actor=actor)
+        return
     if source.lower() != "un":
         _fail(f"unknown list {source!r}; available: un")
     target = (dest if dest is not None else data_dir() / UN_FILE.parent) / UN_FILE.name
