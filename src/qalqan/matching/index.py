@@ -65,7 +65,10 @@ class Rarity:
 class NameIndex:
     """Inverted index over the names of compiled entities."""
 
-    def __init__(self, compiled: Sequence[Compiled], config: MatchConfig):
+    def __init__(self, compiled: Sequence[Compiled], config: MatchConfig, rarity: Rarity | None = None):
+        """`rarity`, when given, replaces the one computed from `compiled`: a delta index over a
+        few changed entities then weighs tokens as the full list does, so its scores equal a
+        full screen's."""
         self.config = config
         self.size = len(compiled)
         building: dict[str, list[int]] = defaultdict(list)
@@ -86,7 +89,7 @@ class NameIndex:
         for idx, record in enumerate(compiled):
             for number in record.documents:
                 self._documents[number].append(idx)
-        self.rarity = Rarity({k: len(v) for k, v in self._postings.items()}, self.size, config.rarity_floor)
+        self.rarity = rarity if rarity is not None else Rarity({k: len(v) for k, v in self._postings.items()}, self.size, config.rarity_floor)
         self._large_sets: dict[str, frozenset[int]] = {}
         # Tie-breaker among candidates with equal gain: the one with the lightest name (fewest,
         # commonest tokens) leaves least of itself unmatched, as the scorer will find.
@@ -115,6 +118,21 @@ class NameIndex:
                 if probe in self._postings and probe != token.key:
                     found.setdefault(probe, _EXPANSION_SIMILARITY["deletion"])
         return found
+
+    def reaches(self, key: str, skeleton_key: str) -> bool:
+        """Whether a non-particle query token with this key and skeleton expands to any
+        vocabulary key (`expand(token)` is non-empty), without building the expansion."""
+        if key in self._postings or skeleton_key in self._skeletons:
+            return True
+        if len(key) >= _MIN_DELETION_KEY - 1:
+            for probe in _deletions(key) | {key}:
+                if probe in self._deletions or probe in self._postings:
+                    return True
+        return False
+
+    def has_document(self, number: str) -> bool:
+        """Whether an indexed entity holds this normalised document number."""
+        return number in self._documents
 
     def _accumulate(self, expanded: list[tuple[int, Token, dict[str, float]]]) -> dict[int, float]:
         """Candidate scores in plain Python: the fast way for short postings."""

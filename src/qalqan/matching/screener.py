@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from qalqan.matching.compiled import Compiled, compile_entity, compile_query, weigh
 from qalqan.matching.config import MatchConfig, load_config
 from qalqan.matching.features import COMPATIBLE_SCHEMATA, SimilarityMemo, best_name_pair
-from qalqan.matching.index import NameIndex
+from qalqan.matching.index import NameIndex, Rarity
 from qalqan.matching.scorer import max_support, score
 from qalqan.model import Entity, ListInfo, Match, Query
 
@@ -25,7 +25,11 @@ class Screener:
         lists: Sequence[ListInfo] = (),
         threshold: float | None = None,
         config: MatchConfig | None = None,
+        rarity: Rarity | None = None,
     ):
+        """`rarity` (optional) replaces the token rarity computed from `entities`: a screener
+        over the entities a list version added or amended, given the whole list's rarity,
+        scores each of them exactly as a screener over the whole list does."""
         self.config = config or load_config()
         self.threshold = self.config.threshold if threshold is None else threshold
         self.lists: list[ListInfo] = list(lists)
@@ -37,7 +41,7 @@ class Screener:
             self._by_id[entity.id] = len(self._entities)
             self._entities.append(entity)
         self._compiled: list[Compiled] = [compile_entity(e) for e in self._entities]
-        self.index = NameIndex(self._compiled, self.config)
+        self.index = NameIndex(self._compiled, self.config, rarity)
         rarity, particle, initial = self.index.rarity, self.config.particle_weight, self.config.initial_weight
         compiled = self._compiled
         for i, record in enumerate(compiled):  # in place: the unweighted records go as we go

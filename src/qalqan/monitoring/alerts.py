@@ -1,0 +1,211 @@
+"""The alert lifecycle: statuses, who may take which decision from which status, and what a new
+hit on a subject-entity pair does to the alert already standing on it. Pure: no I/O; the
+service (`qalqan.service.monitor`) stores what these functions decide.
+
+    open ──escalate──> escalated
+    open / escalated ──confirm──> confirmed
+    open / escalated ──false_positive──> false_positive
+    open / escalated ──close──> closed            ("not relevant", e.g. a customer relationship ended)
+    open / escalated ──(system: entity delisted)──> closed_delisted
+    confirmed / false_positive / closed ──reopen──> open      (supervisor)
+    open / escalated ──reassign──> (unchanged)                (supervisor)
+
+A closed-delisted alert is not reopened: the listing is gone; if it comes back, the re-screen
+raises a new alert (generation + 1, trigger "relisted").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from qalqan.model.codec import IDENTITY_FIELDS
+
+
+class AlertStatus(StrEnum):
+    OPEN = "open"
+    ESCALATED = "escalated"
+    CONFIRMED = "confirmed"
+    FALSE_POSITIVE = "false_positive"
+    CLOSED = "closed"
+    CLOSED_DELISTED = "closed_delisted"
+
+
+class Action(StrEnum):
+    ESCALATE = "escalate"
+    CONFIRM = "confirm"
+    FALSE_POSITIVE = "false_positive"
+    CLOSE = "close"
+    REOPEN = "reopen"
+    REASSIGN = "reassign"
+
+
+class Role(StrEnum):
+    ANALYST = "analyst"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+    AUDITOR = "auditor"
+
+
+class Trigger(StrEnum):
+    """Why an alert (generation) was raised."""
+
+    NEW_SUBJECT = "new-subject"  # a subject screened on arrival
+    SUBJECT_CHANGED = "subject-changed"  # a subject's data updated, screened again
+    LIST_ADDED = "list-added"  # the delta re-screen: the entity is new in the version
+    LIST_AMENDED = "list-amended"  # ... or amended
+    DATA_CHANGED = "data-changed"  # re-raised after a false positive / close: a side's data changed
+    RELISTED = "relisted"  # re-raised after a delisting: the entity is back
+
+
+#: Statuses still awaiting a decision: the ones a delisting closes and a new hit updates.
+ACTIVE = frozenset({AlertStatus.OPEN, AlertStatus.ESCALATED})
+#: Statuses a human decided "not a match (any more)": a new hit is suppressed unless data changed.
+DISMISSED = frozenset({AlertStatus.FALSE_POSITIVE, AlertStatus.CLOSED})
+
+#: action -> (statuses it may leave, status it leads to; None = unchanged)
+TRANSITIONS: dict[Action, tuple[frozenset[AlertStatus], AlertStatus | None]] = {
+    Action.ESCALATE: (frozenset({AlertStatus.OPEN}), AlertStatus.ESCALATED),
+    Action.CONFIRM: (ACTIVE, AlertStatus.CONFIRMED),
+    Action.FALSE_POSITIVE: (ACTIVE, AlertStatus.FALSE_POSITIVE),
+    Action.CLOSE: (ACTIVE, AlertStatus.CLOSED),
+    Action.REOPEN: (frozenset({AlertStatus.CONFIRMED, AlertStatus.FALSE_POSITIVE, AlertStatus.CLOSED}), AlertStatus.OPEN),
+    Action.REASSIGN: (ACTIVE, None),
+}
+
+#: Actions that may name the user an alert goes to (escalating hands it to someone).
+ASSIGNING = frozenset({Action.ESCALATE, Action.REASSIGN})
+
+_ANALYST = frozenset({Action.ESCALATE, Action.CONFIRM, Action.FALSE_POSITIVE, Action.CLOSE})
+#: Which role may take which action (the issue's roles; auditors read the audit log only).
+ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
+    Role.ANALYST: _ANALYST,
+    Role.SUPERVISOR: _ANALYST | {Action.REOPEN, Action.REASSIGN},
+    Role.ADMIN: _ANALYST | {Action.REOPEN, Action.REASSIGN},
+    Role.AUDITOR: frozenset(),
+}
+
+#: The reason recorded when the system closes an alert on a delisted entity.
+DELISTED_REASON = "delisted on {date}"
+#: ... and when a subject is removed from the watched population.
+SUBJECT_REMOVED_REASON = "subject removed"
+#: Pseudo-action of those system decisions (not in TRANSITIONS: no user may take them).
+SYSTEM_CLOSE = "system-close"
+#: Longest reason kept: a decision's reason is a sentence or a paragraph, not a document.
+MAX_REASON_CHARS = 10_000
+
+
+class DecisionError(ValueError):
+    """A decision that may not be taken: `kind` is "action", "role", "transition", "reason" or
+    "assignee"; the message says what was wrong and what is allowed."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    action: Action
+    from_status: AlertStatus
+    to_status: AlertStatus
+    reason: str
+    assignee: str | None = None  # set by reassign (or escalate, when given)
+
+
+def _enum(kind: type[StrEnum], value: str, what: str, error_kind: str) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in kind)  # type: ignore[attr-defined]
+        raise DecisionError(error_kind, f"unknown {what} {value!r}; expected one of: {allowed}") from None
+
+
+def transition(status: str, action: str, role: str, reason: str, assignee: str | None = None) -> Transition:
+    """The decision `action` by a user with `role` on an alert in `status`, or DecisionError."""
+    act: Action = _enum(Action, action, "action", "action")
+    who: Role = _enum(Role, role, "role", "role")
+    current: AlertStatus = _enum(AlertStatus, status, "alert status", "transition")
+    if act not in ROLE_ACTIONS[who]:
+        may = ", ".join(sorted(a.value for a in ROLE_ACTIONS[who])) or "no alert decisions"
+        raise DecisionError("role", f"role {who.value!r} may not {act.value} an alert (it may: {may})")
+    text = (reason or "").strip()
+    if not text:
+        raise DecisionError("reason", "a decision needs a reason: it is kept with the decision for audit")
+    if len(text) > MAX_REASON_CHARS:
+        raise DecisionError("reason", f"reason is {len(text)} characters long; at most {MAX_REASON_CHARS} are accepted")
+    sources, target = TRANSITIONS[act]
+    if current not in sources:
+        allowed = ", ".join(sorted(s.value for s in sources))
+        raise DecisionError("transition", f"cannot {act.value} an alert that is {current.value} (only from: {allowed})")
+    new_assignee = (assignee or "").strip() or None
+    if act is Action.REASSIGN and new_assignee is None:
+        raise DecisionError("assignee", "reassign needs the user to assign the alert to")
+    if new_assignee is not None and act not in ASSIGNING:
+        raise DecisionError("assignee", f"{act.value} takes no assignee (only: {', '.join(sorted(a.value for a in ASSIGNING))})")
+    return Transition(act, current, target or current, text, new_assignee)
+
+
+class Rehit(StrEnum):
+    """What a new hit on a (subject, list, entity) pair does to the latest alert on it."""
+
+    NEW = "new"  # no alert yet: raise generation 1
+    UPDATE = "update"  # open / escalated: refresh score, explanation and version; keep the status
+    KEEP = "keep"  # confirmed: the decision stands
+    SUPPRESS = "suppress"  # dismissed, and neither side changed: no alert
+    RERAISE = "reraise"  # dismissed, and a side changed: new generation, trigger data-changed
+    RELISTED = "relisted"  # closed-delisted and back on the list: new generation
+
+
+def on_rehit(status: str | None, subject_changed: bool, entity_changed: bool) -> Rehit:
+    """The rule for a hit on a pair whose latest alert has `status` (None: no alert)."""
+    if status is None:
+        return Rehit.NEW
+    current = AlertStatus(status)
+    if current in ACTIVE:
+        return Rehit.UPDATE
+    if current is AlertStatus.CONFIRMED:
+        return Rehit.KEEP
+    if current is AlertStatus.CLOSED_DELISTED:
+        return Rehit.RELISTED
+    return Rehit.RERAISE if subject_changed or entity_changed else Rehit.SUPPRESS
+
+
+def entity_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The listed party's fields that differ between two stored contents (`entity_to_dict`
+    form), identity fields (id, list, source id) left out: a re-issued record under a new id says
+    nothing new about the person."""
+    if old is None:
+        return []
+    out = []
+    for field in sorted(set(old) | set(new)):
+        if field in IDENTITY_FIELDS:
+            continue
+        if old.get(field) != new.get(field):
+            out.append({"side": "entity", "field": field, "old": old.get(field), "new": new.get(field)})
+    return out
+
+
+def subject_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The subject's screening-input columns that differ between two versions of its data."""
+    if old is None:
+        return []
+    return [
+        {"side": "subject", "field": field, "old": old.get(field), "new": new.get(field)}
+        for field in sorted(set(old) | set(new))
+        if old.get(field) != new.get(field)
+    ]
+
+
+def explanation_changes(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Where the subject's old data is no longer at hand: the query values of each feature as
+    the two explanations recorded them (what the subject said then and now)."""
+    before = {f.get("feature"): f.get("query_value") for f in old}
+    after = {f.get("feature"): f.get("query_value") for f in new}
+    return [
+        {"side": "subject", "field": feature, "old": before.get(feature), "new": after.get(feature)}
+        for feature in sorted(set(before) | set(after), key=str)
+        if before.get(feature) != after.get(feature)
+    ]
