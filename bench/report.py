@@ -151,7 +151,7 @@ def _load_table(data: dict[str, Any]) -> str:
         rows.append(_load_row("PostgreSQL store", data["postgresql"]))
     note = (
         "\n\nEach request: API-key check, purpose, an audit entry written, one single-name `POST /match/un`; "
-        "server: one `qalqan serve` process (uvicorn); clients: asyncio tasks in the benchmark process."
+        "server: one `qalqan serve` process (uvicorn); clients: one thread and one keep-alive connection each, in the benchmark process."
     )
     return _table(["store", "load", "errors (target 0)", "p50", "p99"], rows) + note
 

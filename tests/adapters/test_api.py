@@ -1,18 +1,28 @@
-"""The HTTP API: yente's /match shapes, the other routes, and clear 4xx errors."""
+"""The HTTP API: yente's /match shapes, the other routes, and clear 4xx errors.
+
+The app serves a `Qalqan` store into which the fixture lists (tests/adapters/conftest.py) are
+imported as CSV files; the client sends an analyst's API key and a purpose on every request.
+"""
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import inspect
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from qalqan.api import create_app
-from qalqan.api import routes
-from qalqan.matching.screener import Screener
-from qalqan.model import Query
+from qalqan.api import create_app, routes
+from qalqan.model import Entity, Query
+from qalqan.service import auth
+from qalqan.service.core import Qalqan
+from qalqan.store.db import Database
+
+from .conftest import make_entities
 
 # Field names of yente's models (yente/data/common.py), read from its source.
 YENTE_MATCH_RESPONSE = {"responses", "matcher", "limit"}
@@ -24,9 +34,53 @@ YENTE_EXAMPLE = {"id", "schema", "properties"}
 YENTE_FEATURE_DOC = {"description", "coefficient", "url"}
 
 
+CSV_COLUMNS = ("id", "schema", "name", "aliases", "birth_date", "nationality", "gender", "document_number", "document_type", "country", "listed_on", "reference")
+
+
+def write_csv_list(path: Path, entities: list[Entity]) -> Path:
+    """The fixture entities in the CSV list template (what a national list would send)."""
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(CSV_COLUMNS)
+        for e in entities:
+            out.writerow([
+                e.source_id, e.schema, e.names[0].value, ";".join(n.value for n in e.names[1:]),
+                ";".join(d.iso() for d in e.birth_dates), ";".join(e.nationalities), e.gender or "",
+                ";".join(d.number for d in e.documents), e.documents[0].type if e.documents else "",
+                ";".join(e.countries), e.listed_on or "", e.reference or "",
+            ])
+    return path
+
+
+def fixture_service(folder: Path) -> tuple[Qalqan, dict[str, Path]]:
+    """A store holding the fixture lists "tl" and "ol" as live versions."""
+    db = Database(f"sqlite:///{folder / 'qalqan.db'}")
+    db.migrate()
+    service = Qalqan(db, audit_key=bytes(32))
+    files = {}
+    for name in ("tl", "ol"):
+        files[name] = write_csv_list(folder / f"{name}.csv", [e for e in make_entities() if e.list == name])
+        service.import_list(f"csv:{files[name]}", actor="test")
+    return service, files
+
+
 @pytest.fixture(scope="module")
-def client(screener: Screener) -> Iterator[TestClient]:
-    with TestClient(create_app(screener)) as c:
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Qalqan, dict[str, Path], str]]:
+    service, files = fixture_service(tmp_path_factory.mktemp("api-store"))
+    auth.create_user(service, "analyst", "analyst", actor="test")
+    key = auth.create_key(service, "analyst", actor="test")
+    yield service, files, key
+    service.db.dispose()
+
+
+def keyed_client(service: Qalqan, key: str, **kwargs: Any) -> TestClient:
+    return TestClient(create_app(service, **kwargs), headers={"Authorization": f"Bearer {key}", "X-Purpose": "API tests"})
+
+
+@pytest.fixture(scope="module")
+def client(store: tuple[Qalqan, dict[str, Path], str]) -> Iterator[TestClient]:
+    service, _files, key = store
+    with keyed_client(service, key) as c:
         yield c
 
 
@@ -64,7 +118,7 @@ def test_yente_response_shape(client: TestClient) -> None:
     name_feature = next(f for f in top["explanation"] if f["feature"] == "name")
     assert name_feature["candidate_value"] and set(name_feature) >= {"score", "weight", "query_value", "candidate_value"}
     # The HTTP explanation is the engine's own (alignment included), nothing dropped on the way.
-    screener = client.app.state.screener  # type: ignore[attr-defined]
+    screener = client.app.state.service.screener  # type: ignore[attr-defined]
     engine = screener.match(Query(("Borislav Quennerstedt",)), limit=1)[0]
     assert {f["feature"] for f in top["explanation"]} == {f.feature for f in engine.explanation}
     engine_name = next(f for f in engine.explanation if f.feature == "name").as_dict()
@@ -86,7 +140,7 @@ def test_several_queries_keyed_like_the_request(client: TestClient) -> None:
 
 def test_dataset_selects_lists(client: TestClient) -> None:
     body = {"queries": {"q": person(["Borislav Quennerstedt", "Gunnvald Treadwick"])}}
-    ids = lambda r: {x["id"] for x in r.json()["responses"]["q"]["results"]}  # noqa: E731
+    ids = lambda r: {x["id"] for x in r.json()["responses"]["q"]["results"]}
     assert ids(post(client, body, "default")) >= {"tl-1", "ol-1"}
     assert ids(post(client, body, "sanctions")) >= {"tl-1", "ol-1"}
     assert ids(post(client, body, "ol")) == {"ol-1"}
@@ -142,8 +196,8 @@ def test_too_many_queries(client: TestClient) -> None:
     assert loc_of(r) == ["body", "queries"] and str(routes.MAX_QUERIES) in r.json()["detail"][0]["msg"]
 
 
-def test_oversize_body(screener: Screener) -> None:
-    with TestClient(create_app(screener, max_body_bytes=1000)) as small:
+def test_oversize_body(store: tuple[Qalqan, dict[str, Path], str]) -> None:
+    with keyed_client(store[0], store[2], max_body_bytes=1000) as small:
         body = {"queries": {"q": person("A " * 600)}}
         assert small.post("/match/default", json=body).status_code == 413
 
@@ -163,16 +217,18 @@ def test_get_entity(client: TestClient) -> None:
     data = r.json()
     assert set(data) == YENTE_ENTITY
     assert data["properties"]["birthDate"] == ["1971-05-02"] and data["properties"]["nationality"] == ["kz"]
-    assert data["last_seen"].startswith("2026-02-27") and data["first_seen"].startswith("2011-03-04")
+    tl = next(x for x in client.get("/lists").json()["lists"] if x["name"] == "tl")
+    # A CSV list has no publication date: last_seen is when the store read the version.
+    assert data["last_seen"][:19] == tl["loaded_at"][:19] and data["first_seen"].startswith("2011-03-04")
     missing = client.get("/entities/tl-999")
     assert missing.status_code == 404 and "tl-999" in missing.json()["detail"]
 
 
-def test_lists_and_health(client: TestClient) -> None:
+def test_lists_and_health(client: TestClient, store: tuple[Qalqan, dict[str, Path], str]) -> None:
     lists = client.get("/lists").json()["lists"]
     tl = next(x for x in lists if x["name"] == "tl")
-    assert tl["published"] == "2026-02-27" and tl["counts"] == {"Person": 2, "Organization": 1} and tl["total"] == 3
-    assert tl["sha256"] == "ab" * 32 and tl["loaded_at"] and tl["format"] == "csv"
+    assert tl["published"] is None and tl["counts"] == {"Organization": 1, "Person": 2} and tl["total"] == 3
+    assert tl["sha256"] == hashlib.sha256(store[1]["tl"].read_bytes()).hexdigest() and tl["loaded_at"] and tl["format"] == "csv"
     health = client.get("/healthz").json()
     assert health == {"status": "ok", "entities": 4, "lists": ["ol", "tl"]}
 
@@ -185,8 +241,8 @@ def test_openapi_documents_the_routes(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
 
 
-def test_banner_is_repeated_in_every_answer(screener: Screener) -> None:
-    with TestClient(create_app(screener, banner="DEMO LIST OF FICTIONAL NAMES — NOT FOR SCREENING")) as c:
+def test_banner_is_repeated_in_every_answer(store: tuple[Qalqan, dict[str, Path], str]) -> None:
+    with keyed_client(store[0], store[2], banner="DEMO LIST OF FICTIONAL NAMES — NOT FOR SCREENING") as c:
         r = post(c, {"queries": {"q": person("Borislav Quennerstedt")}})
         assert "DEMO LIST OF FICTIONAL NAMES — NOT FOR SCREENING" in r.json()["notes"]
         assert "DEMO LIST" in c.get("/openapi.json").json()["info"]["description"]

@@ -112,22 +112,46 @@ def test_lists_fetch_keeps_a_good_download(tmp_path: Path, fake_registry: FakeRe
     assert [p.name for p in (tmp_path / "un").iterdir()] == ["consolidated.xml"]
 
 
-def test_serve_on_demo_list_says_so_and_prints_curl(tmp_path: Path, fake_registry: FakeRegistry, monkeypatch: pytest.MonkeyPatch) -> None:
+def _serve_env(tmp_path: Path) -> dict[str, str]:
+    """A store of its own in tmp_path (SQLite), no UN file anywhere, no fallback copy."""
+    return {"QALQAN_DATA": str(tmp_path), "QALQAN_UN_XML": "", "QALQAN_UN_FALLBACK": "", "QALQAN_DATABASE_URL": "", "QALQAN_AUDIT_KEY": "", "COLUMNS": "300"}
+
+
+def test_serve_on_demo_list_says_so_and_watches_the_demo_population(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     started: dict[str, Any] = {}
     monkeypatch.setattr("uvicorn.run", lambda app_, host, port: started.update(app=app_, host=host, port=port))
     monkeypatch.setattr(cli, "_un_url", lambda: f"http://127.0.0.1:{closed_port()}/consolidated.xml")
     monkeypatch.setattr(cli, "SERVE_FETCH_TIMEOUT", 2.0)
-    r = runner.invoke(app, ["serve", "--port", "8765"], env={"QALQAN_DATA": str(tmp_path), "QALQAN_UN_XML": "", "COLUMNS": "300"})
+    r = runner.invoke(app, ["serve", "--port", "8765", "--demo-population"], env=_serve_env(tmp_path))
     assert r.exit_code == 0, r.output
     assert "DEMO LIST OF FICTIONAL NAMES — NOT FOR SCREENING" in r.stderr
-    assert "curl -s -X POST 'http://127.0.0.1:8765/match/" in r.stderr and '"queries"' in r.stderr
+    assert "Admin API key (shown once" in r.stderr and "qk_" in r.stderr
+    assert "curl -s -H" in r.stderr and "http://127.0.0.1:8765/alerts?status=open" in r.stderr
     assert started["host"] == "127.0.0.1" and started["port"] == 8765
-    assert fake_registry.calls and fake_registry.calls[0].endswith("demo.csv")
+    assert (tmp_path / "qalqan.db").is_file()
+
+    from qalqan.service import monitor
+    from qalqan.service.core import Qalqan
+
+    service = Qalqan.open(f"sqlite:///{tmp_path / 'qalqan.db'}", audit_key=bytes.fromhex((tmp_path / "audit.key").read_text()))
+    assert service.live_versions().keys() == {"demo"}
+    assert monitor.list_subjects(service, offset=0, limit=1).total == 256
+    alerts = monitor.list_alerts(service, status="open", limit=50).items
+    # The two people of the demo population spelled like fictional demo-list entries.
+    assert sorted(a["entity_caption"] for a in alerts) == ["Karim Yusuf al-Fayruzi", "Samira Hadi al-Qamari"]
+
+    # A second start finds the store ready: no new version, no second population, no new admin key.
+    r = runner.invoke(app, ["serve", "--port", "8765", "--demo-population"], env=_serve_env(tmp_path))
+    assert r.exit_code == 0, r.output
+    assert "Admin API key" not in r.stderr
+    assert monitor.list_subjects(service, offset=0, limit=1).total == 256
 
 
-def test_serve_list_error_exits_2(fake_registry: FakeRegistry, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_list_error_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("uvicorn.run", lambda *a, **k: pytest.fail("must not start"))
-    r = runner.invoke(app, ["serve", "--list", "broken.xml"])
-    assert r.exit_code == 2 and "truncated" in r.stderr
-    r = runner.invoke(app, ["serve"], env={"QALQAN_UN_XML": "/nonexistent/un.xml"})
+    broken = tmp_path / "broken.xml"
+    broken.write_text("<CONSOLIDATED_LIST><INDIVIDUALS><INDIVIDUAL><DATAID>1</DATAID>", encoding="utf-8")
+    r = runner.invoke(app, ["serve", "--list", f"un:{broken}"], env=_serve_env(tmp_path))
+    assert r.exit_code == 2 and "broken.xml" in r.stderr
+    r = runner.invoke(app, ["serve"], env={**_serve_env(tmp_path), "QALQAN_UN_XML": "/nonexistent/un.xml"})
     assert r.exit_code == 2 and "QALQAN_UN_XML" in r.stderr

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from qalqan.api import create_app
 from qalqan.cli import app, demo_list_path, resolve_serve_lists
-from qalqan.matching.screener import Screener
+from qalqan.service import auth
+from qalqan.service.core import Qalqan
 from qalqan.sources.registry import read_list
 
 from .conftest import UN_XML
@@ -26,9 +27,20 @@ def un() -> Any:
     return read_list(str(UN_XML))
 
 
+def served(folder: Path, spec: str, banner: str | None = None) -> TestClient:
+    """A store holding `spec` as its live list, served with an analyst's key and a purpose."""
+    service = Qalqan.open(f"sqlite:///{folder / 'qalqan.db'}", audit_key=bytes(32))
+    service.import_list(spec, actor="test")
+    auth.create_user(service, "analyst", "analyst", actor="test")
+    client = TestClient(create_app(service, banner=banner))
+    client.headers.update({"Authorization": f"Bearer {auth.create_key(service, 'analyst', actor='test')}"})
+    client.params = {"purpose": "test"}  # type: ignore[assignment]
+    return client
+
+
 @pytest.fixture(scope="module")
-def un_client(un: Any) -> Iterator[TestClient]:
-    with TestClient(create_app(Screener(un.entities, [un.info]))) as c:
+def un_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    with served(tmp_path_factory.mktemp("un"), f"un:{UN_XML}") as c:
         yield c
 
 
@@ -76,7 +88,7 @@ def test_serve_resolves_env_file_to_the_un_reader(tmp_path: Path) -> None:
 def test_demo_list_serves(tmp_path: Path) -> None:
     demo = read_list(f"csv:{demo_list_path()}")
     assert demo.entities and not demo.report.errors
-    with TestClient(create_app(Screener(demo.entities, [demo.info]), banner="demo")) as c:
+    with served(tmp_path, f"csv:{demo_list_path()}", banner="demo") as c:
         name = demo.entities[0].caption
         r = c.post(f"/match/{demo.info.name}", json={"queries": {"q": {"schema": "Person", "properties": {"name": [name]}}}})
         assert r.status_code == 200 and r.json()["responses"]["q"]["results"][0]["id"] == demo.entities[0].id

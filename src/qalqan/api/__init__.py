@@ -1,4 +1,5 @@
-"""HTTP adapter: a FastAPI app over a built Screener (yente-compatible /match)."""
+"""HTTP adapter: the FastAPI app of the monitoring service over a `Qalqan` (screening is
+yente-compatible /match)."""
 
 from qalqan.api.app import create_app
 

@@ -7,12 +7,17 @@ from typing import Any
 
 from followthemoney import model as ftm
 
-from qalqan.api.models import EntityExample, EntityResponse, FeatureExplanation, ScoredEntityResponse
 import qalqan.matching.features as engine_features
+from qalqan.api.models import (
+    EntityExample,
+    EntityResponse,
+    FeatureExplanation,
+    ScoredEntityResponse,
+)
 from qalqan.matching.screener import Screener, score_pair
-from qalqan.sources.schemata import screening_schema
 from qalqan.model import Document, Entity, ListInfo, Match, Name, PartialDate, Query
 from qalqan.sources.queries import MAX_NAME_CHARS, normalise_gender
+from qalqan.sources.schemata import screening_schema
 from qalqan.sources.values import country_code, parse_date
 
 #: A yente client sends a handful of values per property; hundreds are a mistake or abuse and

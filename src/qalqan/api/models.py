@@ -132,3 +132,90 @@ class HealthResponse(BaseModel):
     status: str = "ok"
     entities: int
     lists: list[str]
+
+
+# -- the monitoring service -------------------------------------------------------------------------
+
+#: Items per page unless asked otherwise, and the most one page may hold: a page is read in one
+#: query and serialised in one response, so it must stay small whatever the table holds.
+DEFAULT_PAGE = 50
+MAX_PAGE = 1000
+
+
+class Page(BaseModel):
+    """One page of a list response: `total` items match, `items` holds those from `offset`."""
+
+    total: int = Field(..., examples=[1234])
+    offset: int = Field(0, examples=[0])
+    limit: int = Field(DEFAULT_PAGE, examples=[DEFAULT_PAGE])
+    items: list[dict[str, Any]]
+
+
+class JobStarted(BaseModel):
+    job: str = Field(..., description="The job id: follow it at /jobs/{id}", examples=["a1b2c3d4e5f60718293a4b5c6d7e8f90"])
+    status: str = Field("queued", examples=["queued"])
+    url: str = Field(..., examples=["/jobs/a1b2c3d4e5f60718293a4b5c6d7e8f90"])
+
+
+class JobResponse(BaseModel):
+    id: str
+    kind: str = Field(..., examples=["subjects.import", "list.import", "list.fetch"])
+    status: str = Field(..., examples=["queued", "running", "done", "failed"])
+    done: int
+    total: int | None
+    error: str | None
+    result: dict[str, Any]
+    created_by: str
+    created_at: str
+    finished_at: str | None
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(..., min_length=1, max_length=100, examples=["aigerim"])
+    role: str = Field(..., examples=["analyst"], description="analyst | supervisor | admin | auditor")
+
+
+class KeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field("", max_length=200, examples=["case-management integration"])
+
+
+class KeyCreated(BaseModel):
+    user: str
+    prefix: str
+    label: str
+    key: str = Field(..., description="The API key. Shown this once: only its argon2 hash is stored.")
+
+
+class Decide(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: str = Field(..., examples=["false_positive"], description="escalate | confirm | false_positive | close | reopen | reassign")
+    reason: str = Field(..., examples=["Different date of birth and nationality; same common name."])
+    assignee: str | None = Field(None, description="reassign: the user the alert goes to")
+
+
+class SubjectIn(BaseModel):
+    """A watched person or organisation in the screening-input schema (`sources.queries`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_: str | None = Field(None, alias="schema", examples=["Person"])
+    name: str = Field(..., examples=["Ivan Petrov"])
+    birth_date: str | None = Field(None, examples=["1970-01-31"])
+    nationality: str | None = Field(None, examples=["kz"])
+    gender: str | None = Field(None, examples=["male"])
+    document_number: str | None = Field(None, examples=["N1234567"])
+
+
+class SubjectCreate(SubjectIn):
+    id: str = Field(..., min_length=1, max_length=200, description="The client's own system id", examples=["CUST-000123"])
+
+
+class VerifyResponse(BaseModel):
+    ok: bool
+    checked: int
+    problems: list[dict[str, Any]]

@@ -1,12 +1,22 @@
-"""The HTTP routes: /match/{dataset} (yente-compatible), /entities/{id}, /lists, /healthz."""
+"""The screening routes: /match/{dataset} (yente-compatible), /entities/{id}, /lists, /healthz.
+
+They serve `service.screener`, the screener over every list's live version (rebuilt when one
+changes). A screening request needs the "screen" permission and a stated purpose, and is recorded
+in the audit log (who, purpose, when, SHA-256 of the body) before its answer is returned.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 
-from qalqan.api.convert import InvalidExample, entity_response, example_to_query, scored_response
+from qalqan.api.convert import (
+    InvalidExample,
+    entity_response,
+    example_to_query,
+    scored_response,
+)
 from qalqan.api.models import (
     EntityMatches,
     EntityMatchQuery,
@@ -19,8 +29,10 @@ from qalqan.api.models import (
     ListsResponse,
     TotalSpec,
 )
+from qalqan.api.security import body_hash, public, require, stated_purpose
 from qalqan.matching.screener import Screener
 from qalqan.model import ListInfo
+from qalqan.service.auth import Principal
 
 #: yente's defaults, so a client that sends no parameters sees the same page size and cut-off.
 DEFAULT_LIMIT = 5  # yente MATCH_PAGE
@@ -37,19 +49,19 @@ router = APIRouter()
 
 
 def _screener(request: Request) -> Screener:
-    return request.app.state.screener  # type: ignore[no-any-return]
+    return request.app.state.service.screener  # type: ignore[no-any-return]
 
 
 def _infos(screener: Screener) -> dict[str, ListInfo]:
     return {info.name: info for info in screener.lists}
 
 
-def _known_lists(request: Request) -> set[str]:
-    return request.app.state.list_names  # type: ignore[no-any-return]
+def _known_lists(request: Request, screener: Screener) -> set[str]:
+    return request.app.state.derived.get(screener)[0]  # type: ignore[no-any-return]
 
 
-def _feature_docs(request: Request) -> dict[str, FeatureDoc]:
-    return request.app.state.feature_docs  # type: ignore[no-any-return]
+def _feature_docs(request: Request, screener: Screener) -> dict[str, FeatureDoc]:
+    return request.app.state.derived.get(screener)[1]  # type: ignore[no-any-return]
 
 
 @router.post(
@@ -58,9 +70,12 @@ def _feature_docs(request: Request) -> dict[str, FeatureDoc]:
     tags=["Matching"],
     response_model=EntityMatchResponse,
     response_model_by_alias=True,
-    responses={404: {"model": ErrorResponse}, 413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+    responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 404: {"model": ErrorResponse}, 413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
 )
 def match(
+    principal: Annotated[Principal, Depends(require("screen"))],
+    purpose: Annotated[str, Depends(stated_purpose)],
+    digest: Annotated[str, Depends(body_hash)],
     request: Request,
     response: Response,
     body: EntityMatchQuery,
@@ -78,11 +93,14 @@ def match(
     `passportNumber`, `idNumber`, `country`, ...), get `responses` keyed the same way, each with
     scored `results` (`score`, `match`, `features`) and Qalqan's per-feature `explanation`.
 
+    Needs an API key with the "screen" permission and a `purpose` (query parameter or X-Purpose
+    header); the request is recorded in the audit log with the SHA-256 of its body.
+
     Defined as a plain function: scoring is CPU-bound, so FastAPI runs it in its thread pool
     instead of blocking the event loop.
     """
     screener = _screener(request)
-    known = _known_lists(request)
+    known = _known_lists(request, screener)
     if dataset in ALL_LISTS:
         selected = set(known)
     elif dataset in known:
@@ -130,10 +148,22 @@ def match(
             total=TotalSpec(value=len(kept), relation="eq"),
             query=echo,  # type: ignore[arg-type]
         )
+    service = request.app.state.service
+    # Recorded before the answer leaves: a screening whose entry cannot be written is not answered.
+    with service.transaction() as session:
+        service.audit(
+            session,
+            actor=principal.user,
+            action="screen",
+            target=f"match:{dataset}",
+            purpose=purpose,
+            input_hash=digest,
+            detail={"queries": len(responses), "lists": sorted(selected), "results": {k: [x.id for x in v.results if x.match] for k, v in responses.items()}},
+        )
     response.headers["x-batch-size"] = str(len(responses))
     return EntityMatchResponse(
         responses=responses,
-        matcher=_feature_docs(request),
+        matcher=_feature_docs(request, screener),
         limit=limit,
         algorithm="qalqan",
         notes=notes,
@@ -146,9 +176,13 @@ def match(
     tags=["Data access"],
     response_model=EntityResponse,
     response_model_by_alias=True,
-    responses={404: {"model": ErrorResponse}},
+    responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 404: {"model": ErrorResponse}},
 )
-def get_entity(request: Request, entity_id: Annotated[str, Path(description="Qalqan entity id, e.g. 'un-6908555'")]) -> dict[str, Any]:
+def get_entity(
+    principal: Annotated[Principal, Depends(require("lists:read"))],
+    request: Request,
+    entity_id: Annotated[str, Path(description="Qalqan entity id, e.g. 'un-6908555'")],
+) -> dict[str, Any]:
     screener = _screener(request)
     entity = screener.get(entity_id)
     if entity is None:
@@ -157,11 +191,11 @@ def get_entity(request: Request, entity_id: Annotated[str, Path(description="Qal
 
 
 @router.get("/lists", summary="Loaded lists: versions, counts, publication dates", tags=["System information"], response_model=ListsResponse)
-def get_lists(request: Request) -> ListsResponse:
+def get_lists(principal: Annotated[Principal, Depends(require("lists:read"))], request: Request) -> ListsResponse:
     return ListsResponse(lists=[ListResponse.model_validate(info.as_dict()) for info in _screener(request).lists])
 
 
-@router.get("/healthz", summary="Liveness and what is loaded", tags=["System information"], response_model=HealthResponse)
+@router.get("/healthz", summary="Liveness and what is loaded (no key needed)", tags=["System information"], response_model=HealthResponse, dependencies=[Depends(public)])
 def healthz(request: Request) -> HealthResponse:
     screener = _screener(request)
-    return HealthResponse(status="ok", entities=len(screener), lists=sorted(_known_lists(request)))
+    return HealthResponse(status="ok", entities=len(screener), lists=sorted(_known_lists(request, screener)))

@@ -1,1 +1,165 @@
-"""Placeholder: commands are added here."""
+"""`qalqan users`, `qalqan keys`, `qalqan audit`: accounts, API keys and the audit log.
+
+The store is opened as `serve` opens it (QALQAN_DATABASE_URL, else $QALQAN_DATA/qalqan.db) with
+the audit key of QALQAN_AUDIT_KEY or $QALQAN_DATA/audit.key. What these commands change is
+recorded in the audit log under the actor "cli:<login name>".
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from qalqan.cli import _fail, app
+
+#: Exit code when the store cannot be opened, and when `audit verify` finds a problem.
+EXIT_FAILED = 1
+#: Audit entries `audit show` prints unless --limit says otherwise.
+SHOW_DEFAULT = 50
+
+users_app = typer.Typer(help="Users and their roles (analyst, supervisor, admin, auditor).", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys: create (shown once) and revoke.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log: show entries, verify the hash chain.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
+
+out = Console(soft_wrap=True)
+
+
+def cli_actor() -> str:
+    """The audit actor of command-line use: "cli:" and the login name."""
+    try:
+        user = os.environ.get("USER") or getpass.getuser()
+    except Exception:  # noqa: BLE001  no login name in a bare container
+        user = "unknown"
+    return f"cli:{user}"
+
+
+def _service() -> Any:
+    from qalqan.service.core import Qalqan
+
+    try:
+        return Qalqan.open()
+    except Exception as exc:  # noqa: BLE001  unreachable database, bad URL, unreadable audit key
+        _fail(f"cannot open the store: {type(exc).__name__}: {exc}", code=EXIT_FAILED)
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="The user's name (letters, digits, . _ @ -)")],
+    role: Annotated[str, typer.Option("--role", "-r", help="analyst | supervisor | admin | auditor")],
+) -> None:
+    """Add a user with a role."""
+    from qalqan.service import auth
+
+    try:
+        auth.create_user(_service(), name, role, actor=cli_actor())
+    except auth.AuthError as exc:
+        _fail(str(exc))
+    out.print(f"added user {escape(name)} ({role}); make a key with: qalqan keys create {escape(name)}", highlight=False)
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Users, their roles and their keys (prefixes only)."""
+    from qalqan.service import auth
+
+    service = _service()
+    table = Table(title="Users")
+    for col in ("name", "role", "active", "created", "keys (prefix, label, last used)"):
+        table.add_column(col)
+    offset, total = 0, None
+    while total is None or offset < total:
+        items, total = auth.list_users(service, offset=offset, limit=500)
+        for u in items:
+            keys = "\n".join(
+                f"{k['prefix']} {k['label'] or '-'} {k['last_used_at'] or 'never'}" + (" [red]revoked[/]" if k["revoked_at"] else "") for k in u["keys"]
+            )
+            table.add_row(escape(u["name"]), u["role"], "yes" if u["active"] else "no", (u["created_at"] or "")[:19], keys or "-")
+        offset += len(items)
+        if not items:
+            break
+    out.print(table)
+
+
+@keys_app.command("create")
+def keys_create(
+    user: Annotated[str, typer.Argument(help="The user the key acts as")],
+    label: Annotated[str, typer.Option("--label", help="What the key is for (shown in `users list`)")] = "",
+) -> None:
+    """Make an API key and print it: the only time it is shown (only its hash is stored)."""
+    from qalqan.service import auth
+
+    try:
+        key = auth.create_key(_service(), user, actor=cli_actor(), label=label)
+    except auth.AuthError as exc:
+        _fail(str(exc))
+    typer.echo(key)  # alone on stdout, so `KEY=$(qalqan keys create ana)` works
+    typer.echo(f"API key for {user}, prefix {auth.parse_key(key)}: shown once, store it now.", err=True)
+
+
+@keys_app.command("revoke")
+def keys_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix (the part after 'qk_', see `users list`)")]) -> None:
+    """Revoke an API key. A running server stops accepting it within a minute (at once if revoked through its API)."""
+    from qalqan.service import auth
+
+    if not auth.revoke_key(_service(), prefix, actor=cli_actor()):
+        _fail(f"no active key with prefix {prefix!r}")
+    out.print(f"revoked key {escape(prefix)}", highlight=False)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain: exit 0 when intact; else exit 1 and one line per edited,
+    inserted or deleted entry, naming its sequence number."""
+    from qalqan.service import audit
+
+    service = _service()
+    report = audit.verify(service.db, service.key)
+    if report.ok:
+        typer.echo(f"{report.checked} entries, chain intact")
+        return
+    for p in report.problems:
+        typer.echo(f"entry {p.seq}: {p.kind}: {p.message}")
+    typer.echo(f"{report.checked} entries checked, {len(report.problems)} problems", err=True)
+    raise typer.Exit(EXIT_FAILED)
+
+
+@audit_app.command("show")
+def audit_show(
+    limit: Annotated[int, typer.Option(min=1, help="How many entries (newest first)")] = SHOW_DEFAULT,
+    actor: Annotated[str | None, typer.Option(help="Only entries by this actor")] = None,
+    action: Annotated[str | None, typer.Option(help="Only this action (screen, login, alert.decide, ...)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
+) -> None:
+    """The newest audit entries."""
+    from sqlalchemy import select
+
+    from qalqan.store.tables import AuditEntry
+
+    service = _service()
+    stmt = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
+    if actor:
+        stmt = stmt.where(AuditEntry.actor == actor)
+    if action:
+        stmt = stmt.where(AuditEntry.action == action)
+    with service.db.session() as s:
+        rows = s.execute(stmt).scalars().all()
+    if as_json:
+        for e in rows:
+            typer.echo(orjson.dumps({"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "target": e.target, "purpose": e.purpose, "input_hash": e.input_hash, "detail": e.detail}).decode())
+        return
+    table = Table(title=f"Audit log (newest {len(rows)})")
+    for col in ("seq", "at", "actor", "action", "target", "purpose", "detail"):
+        table.add_column(col)
+    for e in rows:
+        table.add_row(str(e.seq), e.at[:19], escape(e.actor), escape(e.action), escape(e.target), escape(e.purpose[:60]), escape(e.detail[:80]))
+    out.print(table)

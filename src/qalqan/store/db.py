@@ -8,6 +8,7 @@ Embedded default: a SQLite file `qalqan.db` in the data directory (`QALQAN_DATA`
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,11 +51,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: Set while a thread is inside `Database.transaction()` on SQLite: its BEGIN takes the write lock.
+_writing = threading.local()
+
+
 def _sqlite_begin(conn: Any) -> None:
-    # Take the write lock at BEGIN: two writers then queue on busy_timeout instead of one failing
-    # with "database is locked" when it upgrades a read lock (and the audit chain needs writers
-    # in sequence anyway).
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A write transaction takes the write lock at BEGIN (IMMEDIATE): two writers then queue on
+    # busy_timeout instead of one failing with "database is locked" when it upgrades a read lock
+    # (and the audit chain needs writers in sequence anyway). Reads begin DEFERRED and, in WAL
+    # mode, never wait for a writer.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if getattr(_writing, "active", False) else "BEGIN")
 
 
 class Database:
@@ -79,11 +85,24 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._write_lock: threading.RLock | None = threading.RLock() if self.dialect == "sqlite" else None
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        with self._sessions() as session, session.begin():
-            yield session
+        if self._write_lock is None:
+            with self._sessions() as session, session.begin():
+                yield session
+            return
+        # SQLite has one writer at a time; threads of this process queue on a lock (handed over
+        # at once) instead of on SQLite's busy handler, which sleeps up to 100 ms between retries
+        # and turned 50 concurrent API writers into seconds of latency.
+        with self._write_lock:
+            _writing.active = True
+            try:
+                with self._sessions() as session, session.begin():
+                    yield session
+            finally:
+                _writing.active = False
 
     def session(self) -> Session:
         """A session for reads (the caller closes it)."""

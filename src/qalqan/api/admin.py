@@ -1,0 +1,69 @@
+"""Administration: users and API keys. Admins only."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+
+from qalqan.api.models import (
+    DEFAULT_PAGE,
+    MAX_PAGE,
+    ErrorResponse,
+    KeyCreate,
+    KeyCreated,
+    Page,
+    UserCreate,
+)
+from qalqan.api.security import require
+from qalqan.service import auth
+from qalqan.service.auth import Principal
+
+router = APIRouter(tags=["Administration"], responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}})
+
+
+@router.post("/users", status_code=201, summary="Add a user with a role", responses={409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}})
+def create_user(principal: Annotated[Principal, Depends(require("users:admin"))], request: Request, body: UserCreate) -> dict[str, Any]:
+    if body.role not in auth.ROLES:
+        raise HTTPException(422, detail=[{"loc": ["body", "role"], "msg": f"unknown role {body.role!r}; expected one of {', '.join(auth.ROLES)}", "type": "value_error"}])
+    try:
+        return auth.create_user(request.app.state.service, body.name, body.role, actor=principal.user)
+    except auth.AuthError as exc:
+        if "already exists" in str(exc):
+            raise HTTPException(409, detail=str(exc)) from None
+        raise HTTPException(422, detail=[{"loc": ["body", "name"], "msg": str(exc), "type": "value_error"}]) from None
+
+
+@router.get("/users", summary="Users and their keys (prefixes only; keys are never shown again)", response_model=Page)
+def list_users(
+    principal: Annotated[Principal, Depends(require("users:admin"))],
+    request: Request,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+) -> Page:
+    items, total = auth.list_users(request.app.state.service, offset=offset, limit=limit)
+    return Page(total=total, offset=offset, limit=limit, items=items)
+
+
+@router.post("/users/{name}/keys", status_code=201, summary="Make an API key for a user: shown in this answer only", response_model=KeyCreated, responses={404: {"model": ErrorResponse}})
+def create_key(
+    principal: Annotated[Principal, Depends(require("users:admin"))],
+    request: Request,
+    name: Annotated[str, Path(max_length=100)],
+    body: KeyCreate | None = None,
+) -> KeyCreated:
+    label = body.label if body is not None else ""
+    try:
+        key = auth.create_key(request.app.state.service, name, actor=principal.user, label=label)
+    except auth.AuthError as exc:
+        if "no such user" in str(exc):
+            raise HTTPException(404, detail=str(exc)) from None
+        raise HTTPException(422, detail=[{"loc": ["body", "label"], "msg": str(exc), "type": "value_error"}]) from None
+    return KeyCreated(user=name, prefix=auth.parse_key(key) or "", label=label, key=key)
+
+
+@router.delete("/keys/{prefix}", summary="Revoke an API key (by its prefix)", responses={404: {"model": ErrorResponse}})
+def revoke_key(principal: Annotated[Principal, Depends(require("users:admin"))], request: Request, prefix: Annotated[str, Path(max_length=32)]) -> dict[str, Any]:
+    if not auth.revoke_key(request.app.state.service, prefix, actor=principal.user):
+        raise HTTPException(404, detail=f"No active key with prefix {prefix!r}")
+    return {"prefix": prefix, "revoked": True}

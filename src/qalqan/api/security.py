@@ -1,0 +1,150 @@
+"""Authentication and authorisation of HTTP requests, declared per route.
+
+Every route takes its principal from `Depends(require("<permission>"))` (or is marked
+`Depends(public)`); `route_permission` reads that declaration back off a route, so a test walks
+`app.routes` and fails for a route that declares neither.
+
+401: no key, or a key that does not authenticate (malformed, unknown, revoked, wrong, disabled
+user). 403: an authenticated user whose role lacks the route's permission.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, HTTPException, Query, Request
+from fastapi.routing import APIRoute
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.routing import BaseRoute
+
+from qalqan.service import auth
+from qalqan.service.auth import Principal
+
+#: Marks a route that needs no key (only /healthz).
+PUBLIC = "public"
+#: Longest stated purpose kept (the audit column's width).
+MAX_PURPOSE_CHARS = 1000
+
+# auto_error=False: we answer 401 ourselves (FastAPI's HTTPBearer answers 403 for a missing header).
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer qk_...`")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key, as an alternative to the Authorization header")
+
+_UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
+
+
+class Require:
+    """A dependency that authenticates the request and checks one permission; returns the
+    principal. `permission` is kept on the instance so the route table can be checked."""
+
+    def __init__(self, permission: str):
+        if permission not in auth.PERMISSIONS:
+            raise KeyError(f"unknown permission {permission!r}")
+        self.permission = permission
+
+    def __call__(
+        self,
+        request: Request,
+        bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        api_key: Annotated[str | None, Depends(_api_key)],
+    ) -> Principal:
+        # A plain function: argon2 and the store are blocking, so FastAPI runs it in its thread pool.
+        key = bearer.credentials if bearer is not None else api_key
+        if not key:
+            raise HTTPException(401, detail="authentication required: send an API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'", headers=_UNAUTHORIZED_HEADERS)
+        principal = auth.authenticate(request.app.state.service, key.strip())
+        if principal is None:
+            raise HTTPException(401, detail="invalid, unknown or revoked API key", headers=_UNAUTHORIZED_HEADERS)
+        if not principal.allows(self.permission):
+            raise HTTPException(403, detail=f"role {principal.role!r} may not do this (needs permission {self.permission!r})")
+        request.state.principal = principal
+        return principal
+
+    def __repr__(self) -> str:
+        return f"require({self.permission!r})"
+
+
+_required: dict[str, Require] = {}
+
+
+def require(permission: str) -> Require:
+    """The dependency for `permission` (one instance per permission)."""
+    if permission not in _required:
+        _required[permission] = Require(permission)
+    return _required[permission]
+
+
+def public() -> None:
+    """Marks a route that anyone may call (declared, so the route table test can tell it from
+    a route that forgot its rule)."""
+
+
+def route_permission(route: APIRoute) -> str | None:
+    """The permission `route` declares (`PUBLIC` for a public route), or None if it declares none."""
+    found: list[str] = []
+
+    def walk(dependant: Any) -> None:
+        for dep in dependant.dependencies:
+            if isinstance(dep.call, Require):
+                found.append(dep.call.permission)
+            elif dep.call is public:
+                found.append(PUBLIC)
+            walk(dep)
+
+    walk(route.dependant)
+    if len(set(found)) > 1:
+        raise ValueError(f"route {route.path} declares several permissions: {sorted(set(found))}")
+    return found[0] if found else None
+
+
+def leaf_routes(app: Any) -> list[BaseRoute]:
+    """Every route `app` serves, with included routers expanded (FastAPI >= 0.16x keeps an
+    included router as one lazy entry in `app.routes`; older versions copy its routes in)."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # older FastAPI: app.routes is already flat
+        return list(app.routes)
+    return [ctx.original_route for ctx in iter_route_contexts(app.routes)]
+
+
+def route_permissions(app: Any) -> dict[tuple[str, str], str | None]:
+    """(method, path) -> permission for every API route of `app` (None: it declares none)."""
+    out: dict[tuple[str, str], str | None] = {}
+    for route in leaf_routes(app):
+        if isinstance(route, APIRoute):
+            for method in sorted(route.methods or ()):
+                out[(method, route.path)] = route_permission(route)
+    return out
+
+
+PurposeQuery = Annotated[str | None, Query(description="Why this is looked at (recorded in the audit log), e.g. 'KYC onboarding, case 4711'; or send header X-Purpose")]
+PurposeHeader = Annotated[str | None, Header(alias="X-Purpose", description="The purpose, as an alternative to the query parameter")]
+
+
+def _purpose(purpose: str | None, header: str | None) -> str:
+    text = (purpose or header or "").strip()
+    if len(text) > MAX_PURPOSE_CHARS:
+        raise HTTPException(422, detail=[{"loc": ["query", "purpose"], "msg": f"purpose is {len(text)} characters long; at most {MAX_PURPOSE_CHARS}", "type": "value_error"}])
+    return text
+
+
+def stated_purpose(purpose: PurposeQuery = None, x_purpose: PurposeHeader = None) -> str:
+    """The purpose of a screening request: query parameter `purpose` or header `X-Purpose`; required."""
+    text = _purpose(purpose, x_purpose)
+    if not text:
+        raise HTTPException(
+            422,
+            detail=[{"loc": ["query", "purpose"], "msg": "a purpose is required for screening: give the query parameter 'purpose' or the header 'X-Purpose' (e.g. 'KYC onboarding, case 4711')", "type": "missing"}],
+        )
+    return text
+
+
+def optional_purpose(purpose: PurposeQuery = None, x_purpose: PurposeHeader = None) -> str:
+    """The purpose of a view, when stated ('' otherwise)."""
+    return _purpose(purpose, x_purpose)
+
+
+async def body_hash(request: Request) -> str:
+    """SHA-256 of the request body as sent (Starlette caches the body, so the route still reads it)."""
+    from qalqan.service.audit import input_hash
+
+    return input_hash(await request.body())
