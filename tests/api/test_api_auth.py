@@ -190,13 +190,19 @@ def test_security_headers_on_every_response(api: Api) -> None:
         assert "strict-transport-security" not in r.headers  # plain HTTP here
 
 
-def test_docs_get_a_policy_that_lets_them_load(api: Api) -> None:
-    r = api.client.get("/docs")
-    assert r.status_code == 200
-    csp = r.headers["content-security-policy"]
-    assert "script-src" in csp and "cdn.jsdelivr.net" in csp and "frame-ancestors 'none'" in csp
-    spec = api.client.get("/openapi.json").json()
+def test_api_description_needs_a_key_unless_docs_are_public(api: Api, db: Database) -> None:
+    # Default: no interactive pages; the description is a route like any other, for any role.
+    assert api.client.get("/docs").status_code == 404
+    assert api.client.get("/openapi.json").status_code == 401
+    spec = api.get("auditor", "/openapi.json").json()
     assert {"HTTPBearer", "APIKeyHeader"} <= set(spec["components"]["securitySchemes"])
+    # --public-docs: FastAPI's pages, with a policy that lets them load.
+    with TestClient(create_app(api.service, public_docs=True)) as client:
+        r = client.get("/docs")
+        assert r.status_code == 200
+        csp = r.headers["content-security-policy"]
+        assert "script-src" in csp and "cdn.jsdelivr.net" in csp and "frame-ancestors 'none'" in csp
+        assert client.get("/openapi.json").status_code == 200
 
 
 def test_hsts_over_tls(db: Database) -> None:

@@ -14,7 +14,7 @@ import secrets
 import threading
 from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qalqan.api.admin import router as admin_router
@@ -24,7 +24,7 @@ from qalqan.api.jobs import JobRunner
 from qalqan.api.jobs import router as jobs_router
 from qalqan.api.lists import router as lists_router
 from qalqan.api.routes import router
-from qalqan.api.security import route_permissions
+from qalqan.api.security import require, route_permissions
 from qalqan.api.subjects import router as subjects_router
 from qalqan.api.uploads import BodyTooLarge
 
@@ -233,9 +233,15 @@ def create_app(
     banner: str | None = None,
     max_body_bytes: int = MAX_BODY_BYTES,
     upload_max_bytes: int = UPLOAD_MAX_BYTES,
+    public_docs: bool = False,
 ) -> FastAPI:
-    """The HTTP API over `service`. `banner` (e.g. the demo-list warning) is shown in /docs and
-    repeated in every screening answer."""
+    """The HTTP API over `service`. `banner` (e.g. the demo-list warning) is shown in the API
+    description and repeated in every screening answer.
+
+    Every route but `/healthz` needs a key, the API description included: `GET /openapi.json`
+    answers any role. `public_docs=True` (`qalqan serve --public-docs`, for development) serves
+    FastAPI's usual unauthenticated `/docs`, `/redoc` and `/openapi.json` instead: a browser
+    cannot send a key when it loads the interactive pages."""
     description = (
         "Sanctions screening with explained cross-script scores, and the monitoring service: "
         "versioned lists, a watched population re-screened on every list change, alerts and "
@@ -247,7 +253,14 @@ def create_app(
     )
     if banner:
         description = f"**{banner}**\n\n" + description
-    app = FastAPI(title="Qalqan", version=_version(), description=description)
+    if public_docs:
+        app = FastAPI(title="Qalqan", version=_version(), description=description)
+    else:
+        app = FastAPI(title="Qalqan", version=_version(), description=description, docs_url=None, redoc_url=None, openapi_url=None)
+
+        @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require("docs:read"))])
+        def openapi_document() -> dict[str, Any]:
+            return app.openapi()
     app.state.service = service
     app.state.banner = banner
     app.state.derived = _Derived()

@@ -252,6 +252,7 @@ def serve(
     file: Annotated[Path | None, typer.Option("--file", help="A UN Consolidated List XML file to import")] = None,
     threshold: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Default match threshold (default: calibrated)")] = None,
     demo_population: Annotated[bool, typer.Option("--demo-population/--no-demo-population", help="Watch the bundled demo population (256 people and organisations) when the store watches nobody yet")] = False,
+    public_docs: Annotated[bool, typer.Option("--public-docs", help="Serve the interactive API docs (/docs, /redoc, /openapi.json) without a key, for development; by default /openapi.json needs a key of any role")] = False,
     fetch_every: Annotated[str | None, typer.Option("--fetch-every", help="Re-fetch the UN list on this schedule (e.g. 1h, 30m); each new version is re-screened against the watched population")] = None,
 ) -> None:
     """Serve the monitoring service and the screening API over the store.
@@ -278,7 +279,8 @@ def serve(
     for line in startup.imported:
         err.print(f"[green]list[/] {escape(line)}", highlight=False)
     if startup.population is not None:
-        err.print(f"[green]demo population[/] {escape(str(startup.population.as_dict()))}", highlight=False)
+        pop = startup.population
+        err.print(f"[green]demo population[/] {pop.added:,} subjects watched and screened: {pop.alerts_new:,} open alerts", highlight=False)
     if startup.demo:
         _demo_panel()
     with err.status("building the index ..."):
@@ -295,7 +297,7 @@ def serve(
         Panel.fit(
             f"Qalqan is serving {len(screener):,} entities from {escape(', '.join(i.name for i in screener.lists))} at [bold]{base}[/]\n"
             f"Store: {escape(service.db.engine.url.render_as_string(hide_password=True))}\n"
-            f"API docs: {base}/docs",
+            + (f"API docs: {base}/docs" if public_docs else f"API description: {base}/openapi.json (with a key; --public-docs serves {base}/docs)"),
             title="ready" if not startup.demo else "[bold red]ready — DEMO LIST[/]",
             border_style="red" if startup.demo else "green",
         ),
@@ -307,7 +309,7 @@ def serve(
         err.print(startup.admin_key, markup=False, highlight=False, soft_wrap=True, crop=False)
     err.print("Try it (with an API key in $KEY):", highlight=False)
     err.print(f"curl -s -H \"Authorization: Bearer $KEY\" '{base}/alerts?status=open'", markup=False, highlight=False, soft_wrap=True, crop=False)
-    uvicorn.run(create_app(service, banner=DEMO_BANNER if startup.demo else None), host=host, port=port)
+    uvicorn.run(create_app(service, banner=DEMO_BANNER if startup.demo else None, public_docs=public_docs), host=host, port=port)
 
 
 def _demo_panel() -> None:

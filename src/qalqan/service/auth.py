@@ -60,6 +60,7 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "jobs:read": _SUPERVISORS,  # the roles that can start jobs (subject and list imports)
     "users:admin": _ADMINS,
     "audit:read": frozenset({AUDITOR}),
+    "docs:read": frozenset(ROLES),  # the API description: any user, but not the public
 }
 
 #: How long a verified key is trusted without hashing it again. It bounds both the argon2 cost
