@@ -34,6 +34,7 @@ test: setup
 	QALQAN_REQUIRE_PG=1 QALQAN_SHARED=$(SHARED) tests/support/pgcluster.sh run $(BIN)/python -m pytest -q
 
 bench: setup
+	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.monitor
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.run
 
 clean:

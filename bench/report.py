@@ -10,7 +10,7 @@ import orjson
 from bench.common import CANDIDATE_CAP, PEER_THRESHOLD, RESULTS_DIR
 
 SCORERS = ("qalqan", "qalqan-rerank", "logic-v2", "logic-v1")
-ORDER = ("a", "b", "c", "d", "e", "speed", "scale")
+ORDER = ("a", "b", "c", "d", "e", "speed", "scale", "load")
 
 METHOD = f"""\
 How to read this (all figures from the same run per section; JSON beside this file):
@@ -226,6 +226,13 @@ def _summary(results: dict[str, dict[str, Any]]) -> str:
         if batch:
             proj = " (projected)" if batch["rows"] < 1_000_000 else ""
             rows.append(["1,000,000 rows batch, 2 cores", "< 10 min", f"{batch['projected_1m_minutes']:.1f} min{proj}", "", "", ""])
+    monitoring = RESULTS_DIR / "monitoring.json"  # written by `python -m bench.monitor`
+    if monitoring.exists():
+        m = orjson.loads(monitoring.read_bytes())
+        r = m["rescreen"]
+        cell = (f"{m['import_2026_total_seconds']:.1f} s ({r['screened']:,} screened after the prefilter; "
+                f"{r['alerts_new']} new alerts, {r['closed_delisted']} closed-delisted)")
+        rows.append([f"UN 2025 -> 2026 delta re-screen, {m['subjects']:,} subjects, {m['workers']} workers", "< 2 min", cell, "", "", ""])
     load = results.get("load")
     if load:
         cell = f"{load['errors']} errors; p50 {load['p50_ms']:.1f} ms, p99 {load['p99_ms']:.1f} ms; {load['requests_per_second']:,.0f} req/s"
@@ -244,7 +251,8 @@ def write_readme(path: Path | None = None) -> Path:
         if readers:
             parts.append(f"UN list read with: {', '.join(sorted(readers))}.")
         parts += ["", "## Summary (side by side, same run per section)", "", _summary(results), ""]
-    parts += ["## Method", "", METHOD, "## Sections", ""]
+    parts += ["## Method", "", METHOD, "The monitoring benchmark (`python -m bench.monitor`, also run by `make bench`) writes "
+              "[monitoring.md](monitoring.md).", "", "## Sections", ""]
     for section in ORDER:
         if section in results:
             data = results[section]

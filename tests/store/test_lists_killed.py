@@ -52,7 +52,7 @@ def test_killed_import_leaves_the_previous_version_live(db: Database, tmp_path: 
     small, big = tmp_path / "small.csv", tmp_path / "big.csv"
     write_list(small, 50, "Old")
     write_list(big, BIG, "New")
-    first = lists.import_list(q, f"csv:{small}", actor="setup", name="watch")
+    first = q.import_list(f"csv:{small}", actor="setup", name="watch")  # imported and re-screened
     before = snapshot(db)
     assert before["live"] == {"watch": first.version_id}
 

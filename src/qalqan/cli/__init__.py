@@ -201,6 +201,7 @@ class Startup:
     population: Any = None
     admin_key: str | None = None
     demo: bool = False
+    caught_up: list[Any] = field(default_factory=list)  # re-screens an earlier run left unfinished
 
 
 def prepare_store(
@@ -237,6 +238,7 @@ def prepare_store(
             f"{result.list_name}: version {result.number} "
             + ("imported" if result.created else "unchanged (same content as the live version)")
         )
+    done.caught_up = service.catch_up(actor=SERVE_ACTOR)
     done.demo = "demo" in service.live_versions()
     if population is not None and monitor.list_subjects(service, offset=0, limit=1).total == 0:
         done.population = monitor.import_subjects_file(service, population, actor=SERVE_ACTOR, purpose="demo population at first start")
@@ -278,6 +280,8 @@ def serve(
         err.print(f"[dim]{escape(note)}[/]", highlight=False)
     for line in startup.imported:
         err.print(f"[green]list[/] {escape(line)}", highlight=False)
+    for summary in startup.caught_up:
+        err.print(f"[yellow]finished an interrupted re-screen[/] of {escape(summary.list_name)} version id {summary.version_id}: {summary.alerts_new} new alerts", highlight=False)
     if startup.population is not None:
         pop = startup.population
         err.print(f"[green]demo population[/] {pop.added:,} subjects watched and screened: {pop.alerts_new:,} open alerts", highlight=False)

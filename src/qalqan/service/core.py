@@ -106,7 +106,30 @@ class Qalqan:
         """
         from qalqan.service import lists, monitor
 
+        self.catch_up(actor=actor)  # a re-screen left unfinished runs while its version is live
         result = lists.import_list(self, spec, actor=actor, name=name, **kwargs)
         if result.created:
             result.rescreen = monitor.on_new_version(self, result.version_id, actor=actor)
         return result
+
+    def catch_up(self, *, actor: str = SYSTEM) -> list[Any]:
+        """Re-screen the population against every live version whose re-screen never finished.
+
+        An import commits before its re-screen runs (a list of a million entities must not hold
+        the write lock for the whole re-screen), so a process stopped in between leaves a live
+        version nobody was screened against; it is marked by `rescreened_at` being empty. `serve`
+        calls this at start, and every import calls it first.
+        """
+        from sqlalchemy import select
+
+        from qalqan.service import monitor
+        from qalqan.store.tables import ListSource, ListVersion
+
+        with self.db.session() as session:
+            pending = session.execute(
+                select(ListVersion.id)
+                .join(ListSource, ListSource.current_version_id == ListVersion.id)
+                .where(ListVersion.rescreened_at.is_(None))
+                .order_by(ListVersion.id)
+            ).scalars().all()
+        return [monitor.on_new_version(self, version_id, actor=actor) for version_id in pending]

@@ -919,7 +919,10 @@ def on_new_version(q: Qalqan, version_id: int, *, actor: str, workers: int | Non
     relevant = [c for c in changed if changes_matching(c.change, c.fields)]
     cosmetic = [c for c in changed if not changes_matching(c.change, c.fields)]
     summary.amended_cosmetic = len(cosmetic)
-    full = q.screener if changed else None
+    with q.db.session() as s:
+        watched = s.execute(select(Subject.id).where(Subject.removed_at.is_(None)).limit(1)).first() is not None
+    # Nobody watched: nothing to screen (and no delta index worth building).
+    full = q.screener if changed and watched else None
     infos = [i for i in full.lists if i.name == version.list_name] if full is not None else []
     if relevant and full is not None:
         delta = delta_screener([c.entity for c in relevant], infos, full.index.rarity, q.threshold, q.config)
@@ -952,6 +955,7 @@ def on_new_version(q: Qalqan, version_id: int, *, actor: str, workers: int | Non
         summary.seconds = time.perf_counter() - started
         detail = {k: v for k, v in summary.as_dict().items() if k != "timings"}
         q.audit(s, actor=actor, action="monitor.rescreen", target=f"version:{version_id}", detail=detail)
+        s.execute(update(ListVersion).where(ListVersion.id == version_id).values(rescreened_at=now))
     summary.timings["write"] = time.perf_counter() - mark
     summary.seconds = time.perf_counter() - started
     return summary

@@ -71,6 +71,9 @@ class ListVersion(Base):
     previous_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("list_versions.id"))
     #: {"added": {"Person": n, ...}, "removed": {...}, "amended": {...}} against `previous_id`
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: When the watched population was re-screened against this version (None: not yet — the
+    #: import committed but the re-screen did not finish; `Qalqan.catch_up` runs it).
+    rescreened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class EntityRecord(Base):

@@ -139,6 +139,7 @@ def upgrade() -> None:
     sa.Column('imported_by', sa.String(length=200), nullable=False),
     sa.Column('previous_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('changes', sa.JSON(), nullable=False),
+    sa.Column('rescreened_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['list_name'], ['lists.name'], ),
     sa.ForeignKeyConstraint(['previous_id'], ['list_versions.id'], ),
     sa.PrimaryKeyConstraint('id'),
