@@ -79,8 +79,8 @@ def verify_chain(
         if not own_ok:
             problems.append(ChainProblem(e.seq, "edited", f"{what} does not match its MAC: changed, or written outside Qalqan"))
         if e.seq > expected:
-            gap = str(expected) if e.seq == expected + 1 else f"{expected}..{e.seq - 1}"
-            problems.append(ChainProblem(e.seq, "deleted", f"entries {gap} are missing before entry {e.seq}"))
+            gap = f"entry {expected} is" if e.seq == expected + 1 else f"entries {expected}..{e.seq - 1} are"
+            problems.append(ChainProblem(e.seq, "deleted", f"{gap} missing before entry {e.seq}"))
         elif e.prev_hash != prev_hash and own_ok:
             problems.append(ChainProblem(e.seq, "inserted", f"{what} does not chain to entry {e.seq - 1}: an entry was inserted or replaced"))
         prev_hash, expected, last_seq, last_hash = e.hash, e.seq + 1, e.seq, e.hash
@@ -92,8 +92,8 @@ def verify_chain(
     if not hmac.compare_digest(head_mac(key, head_seq, head_hash), mac):
         problems.append(ChainProblem(head_seq, "head", f"the chain head (entry {head_seq}) does not match its MAC"))
     elif head_seq > last_seq:
-        gap = str(head_seq) if head_seq == last_seq + 1 else f"{last_seq + 1}..{head_seq}"
-        problems.append(ChainProblem(head_seq, "deleted", f"entries {gap} are missing at the end of the log"))
+        gap = f"entry {head_seq} is" if head_seq == last_seq + 1 else f"entries {last_seq + 1}..{head_seq} are"
+        problems.append(ChainProblem(head_seq, "deleted", f"{gap} missing at the end of the log"))
     elif head_seq < last_seq or head_hash != last_hash:
         problems.append(ChainProblem(last_seq, "inserted", f"entries after {head_seq} were added outside Qalqan (the head names entry {head_seq})"))
     return checked, problems

@@ -108,7 +108,7 @@ class Qalqan:
 
         self.catch_up(actor=actor)  # a re-screen left unfinished runs while its version is live
         result = lists.import_list(self, spec, actor=actor, name=name, **kwargs)
-        if result.created:
+        if result.created and result.version_id is not None:
             result.rescreen = monitor.on_new_version(self, result.version_id, actor=actor)
         return result
 
