@@ -255,7 +255,7 @@ def serve(
     threshold: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Default match threshold (default: calibrated)")] = None,
     demo_population: Annotated[bool, typer.Option("--demo-population/--no-demo-population", help="Watch the bundled demo population (256 people and organisations) when the store watches nobody yet")] = False,
     public_docs: Annotated[bool, typer.Option("--public-docs", help="Serve the interactive API docs (/docs, /redoc, /openapi.json) without a key, for development; by default /openapi.json needs a key of any role")] = False,
-    fetch_every: Annotated[str | None, typer.Option("--fetch-every", help="Re-fetch the UN list on this schedule (e.g. 1h, 30m); each new version is re-screened against the watched population")] = None,
+    fetch_every: Annotated[str | None, typer.Option("--fetch-every", "--every", help="Re-fetch the UN list on this schedule (e.g. 1h, 30m); each new version is re-screened against the watched population")] = None,
 ) -> None:
     """Serve the monitoring service and the screening API over the store.
 
