@@ -498,6 +498,7 @@ def import_list(
             list_name, version.id, number, True, dict(info.counts), changes, version.previous_id, sha256=info.sha256, published=info.published, warnings=info.warnings
         )
     _report(progress, "committing", 1, 1)
+    q.invalidate()  # the new version is live: the next screening uses it
     return result
 
 

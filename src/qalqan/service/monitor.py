@@ -889,6 +889,7 @@ def on_new_version(q: Qalqan, version_id: int, *, actor: str, workers: int | Non
     from qalqan.service import lists
 
     started = time.perf_counter()
+    q.invalidate()  # the version may have just become live: screen with its screener
     summary = RescreenSummary(version_id)
     with q.db.session() as s:
         version = s.get(ListVersion, version_id)
