@@ -23,8 +23,6 @@ from qalqan.model import ListError
 SERVE_FETCH_TIMEOUT = 10.0
 #: `lists fetch` is asked for explicitly, so it may wait for a slow server.
 FETCH_TIMEOUT = 120.0
-#: Where fetched lists live unless QALQAN_DATA says otherwise (relative to the working directory).
-DEFAULT_DATA_DIR = "data"
 UN_FILE = Path("un") / "consolidated.xml"
 DEMO_BANNER = "DEMO LIST OF FICTIONAL NAMES — NOT FOR SCREENING"
 #: Issues printed by `lists show` per list; the rest are counted.
@@ -49,8 +47,10 @@ def demo_list_path() -> Path:
 
 
 def data_dir(env: Mapping[str, str] | None = None) -> Path:
-    env = os.environ if env is None else env
-    return Path(env.get("QALQAN_DATA") or DEFAULT_DATA_DIR)
+    """The data directory: the store's own definition (QALQAN_DATA, default ./data)."""
+    from qalqan.store.db import data_dir as store_data_dir
+
+    return store_data_dir(env)
 
 
 def _un_url() -> str:

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from qalqan.model import Entity, ListError, ListInfo
 from qalqan.model.codec import IDENTITY_FIELDS, content_hash, entity_from_dict, entity_to_dict
 from qalqan.monitoring.diff import ADDED, AMENDED, CHANGES, REMOVED, dict_changes, stable_keys
-from qalqan.sources.fetch import UN_URL
+from qalqan.sources.fetch import UN_URL, download
 from qalqan.sources.registry import read_list
 from qalqan.store.db import Database, data_dir
 from qalqan.store.tables import CODE, KEY, EntityRecord, ListChange, ListSource, ListVersion, VersionEntity
@@ -60,7 +60,6 @@ LIST_NAME_MAX = 64
 URL_MAX = 1000
 #: Sub-directory of the data directory that holds downloads while they are imported.
 DOWNLOAD_DIR = "downloads"
-DOWNLOAD_CHUNK = 1 << 16
 
 #: Progress callback: (stage, done, total). Stages: "downloading" (bytes), "reading", "comparing", "writing entities",
 #: "writing membership", "writing changes", "committing".
@@ -709,55 +708,31 @@ def fetch_list(
     and Last-Modified are stored with the new version. Raises ListError on any failure; the live
     version is then untouched.
     """
-    from qalqan.sources.fetch import MAX_BYTES
-
     with q.db.session() as s:
         src = s.get(ListSource, name)
         stored = (src.url, src.etag, src.last_modified, src.format) if src is not None else (None, None, None, None)
     target = url or stored[0] or default_url(name)
     if not target:
         raise ListError(name, f"no URL known for list {name!r}: give one")
-    headers = {}
-    if target == stored[0]:
-        if stored[1]:
-            headers["If-None-Match"] = stored[1]
-        if stored[2]:
-            headers["If-Modified-Since"] = stored[2]
+    same_url = target == stored[0]  # validators of another URL's copy mean nothing here
     fmt = stored[3] or ("un" if name == "un" else None)
-
-    own = client is None
-    http = client if client is not None else httpx.Client(timeout=timeout, follow_redirects=True)
     folder = data_dir() / DOWNLOAD_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".download", dir=folder)
+    os.close(fd)
     tmp = Path(tmp_name)
     try:
-        try:
-            with os.fdopen(fd, "wb") as out, http.stream("GET", target, headers=headers, timeout=timeout) as resp:
-                if resp.status_code == 304:
-                    _touch_checked(q.db, name)
-                    return FetchResult("not-modified", target, None, stored[1], stored[2])
-                if resp.status_code != 200:
-                    raise ListError(target, f"download failed: HTTP {resp.status_code}")
-                size = 0
-                header = resp.headers.get("Content-Length", "")
-                length = int(header) if header.isdigit() else 0
-                _report(progress, "downloading", 0, length)
-                for chunk in resp.iter_bytes(DOWNLOAD_CHUNK):
-                    size += len(chunk)
-                    if size > MAX_BYTES:
-                        raise ListError(target, f"download larger than {MAX_BYTES} bytes; refused")
-                    out.write(chunk)
-                    _report(progress, "downloading", size, max(length, size))
-                etag = resp.headers.get("ETag")
-                last_modified = resp.headers.get("Last-Modified")
-        except httpx.HTTPError as exc:
-            raise ListError(target, f"download failed: {type(exc).__name__}: {exc}") from None
-        if size == 0:
-            raise ListError(target, "download is empty")
+        found = download(
+            target, tmp, timeout=timeout, client=client,
+            etag=stored[1] if same_url else None, last_modified=stored[2] if same_url else None,
+            progress=(lambda done, total: _report(progress, "downloading", done, total)) if progress else None,
+        )
+        if not found.modified:
+            _touch_checked(q.db, name)
+            return FetchResult("not-modified", target, None, stored[1], stored[2])
         spec = f"{fmt}:{tmp}" if fmt else str(tmp)
-        result = q.import_list(spec, actor=actor, name=name, source=target, etag=etag, last_modified=last_modified, progress=progress)
-        return FetchResult("imported" if result.created else "unchanged", target, result, etag, last_modified)
+        result = q.import_list(spec, actor=actor, name=name, source=target, etag=found.etag, last_modified=found.last_modified, progress=progress)
+        return FetchResult("imported" if result.created else "unchanged", target, result, found.etag, found.last_modified)
     except ListError:
         try:
             _touch_checked(q.db, name)
@@ -766,8 +741,6 @@ def fetch_list(
         raise
     finally:
         tmp.unlink(missing_ok=True)
-        if own:
-            http.close()
 
 
 # -- schedule -------------------------------------------------------------------------------------

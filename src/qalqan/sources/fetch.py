@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -22,31 +24,76 @@ MAX_BYTES = 512 * 1024 * 1024
 CHUNK_BYTES = 1 << 16
 
 
-def fetch(url: str, dest: Path, timeout: float = DEFAULT_TIMEOUT) -> Path:
-    """Download `url` to `dest` atomically; returns `dest`. Raises ListError on any failure."""
+#: Called as the body arrives: (bytes so far, expected total or 0 when the server does not say).
+DownloadProgress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    """What a conditional download found: `modified` False means HTTP 304 (nothing written)."""
+
+    modified: bool
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+def download(
+    url: str,
+    dest: Path,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    client: httpx.Client | None = None,
+    progress: DownloadProgress | None = None,
+) -> Download:
+    """Download `url` to `dest` atomically, asking only for a newer copy than `etag` /
+    `last_modified` (If-None-Match / If-Modified-Since). On 304 `dest` is not touched. Raises
+    ListError on any failure; `dest` is then never half-written."""
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    http = client if client is not None else httpx.Client(timeout=timeout, follow_redirects=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
-            with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as resp:
+            with http.stream("GET", url, headers=headers, timeout=timeout) as resp:
+                if resp.status_code == 304 and headers:
+                    return Download(False, etag, last_modified)
                 if resp.status_code != 200:
                     raise ListError(url, f"download failed: HTTP {resp.status_code}")
+                declared = resp.headers.get("Content-Length", "")
+                expected = int(declared) if declared.isdigit() else 0
                 size = 0
                 for chunk in resp.iter_bytes(CHUNK_BYTES):
                     size += len(chunk)
                     if size > MAX_BYTES:
                         raise ListError(url, f"download larger than {MAX_BYTES} bytes; refused")
                     out.write(chunk)
+                    if progress is not None:
+                        progress(size, max(expected, size))
+                found = Download(True, resp.headers.get("ETag"), resp.headers.get("Last-Modified"))
             out.flush()
             os.fsync(out.fileno())
         if size == 0:
             raise ListError(url, "download is empty")
         os.replace(tmp, dest)
-        return dest
+        return found
     except httpx.HTTPError as exc:
-        raise ListError(url, f"download failed: {exc}") from None
+        raise ListError(url, f"download failed: {type(exc).__name__}: {exc}") from None
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        tmp.unlink(missing_ok=True)
+        if client is None:
+            http.close()
+
+
+def fetch(url: str, dest: Path, timeout: float = DEFAULT_TIMEOUT) -> Path:
+    """Download `url` to `dest` atomically (unconditionally); returns `dest`. Raises ListError on
+    any failure."""
+    download(url, dest, timeout=timeout)
+    return Path(dest)
