@@ -11,7 +11,7 @@
      removes.
 2. Loads them into a SQLite store in `bench/.work/` with the UN 2025-04-19 list live (timed:
    bulk import with screening on arrival, forked workers).
-3. Imports UN 2026-02-27 and times the delta re-screen (`monitor.on_new_version`): target
+3. Imports UN 2026-02-27 and times the delta re-screen (`rescreen.on_new_version`): target
    under 2 minutes for 1,000,000 subjects on 2 cores.
 
 Writes `bench/results/monitoring.json` and `bench/results/monitoring.md`. `--reuse` starts from
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         (RESULTS_DIR / "monitoring.md").write_text(render(data), encoding="utf-8")
         return 0
 
-    from qalqan.service import monitor
+    from qalqan.service import rescreen, subjects
     from qalqan.service.core import Qalqan
     from qalqan.store.db import Database
 
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  loaded {done:,} subjects", file=sys.stderr)
 
         t = time.perf_counter()
-        loaded = monitor.import_subjects_file(q, csv_path, actor="bench", purpose="benchmark", progress=progress, workers=args.workers)
+        loaded = subjects.import_subjects_file(q, csv_path, actor="bench", purpose="benchmark", progress=progress, workers=args.workers)
         seconds = time.perf_counter() - t
         result["load"] = {
             "seconds": round(seconds, 1),

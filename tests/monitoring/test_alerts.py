@@ -62,7 +62,7 @@ def test_every_action_status_and_role(action: Action, status: AlertStatus, role:
         assert info.value.kind == "transition"
         assert status.value in str(info.value)
         return
-    step = transition(status, action, role, "checked the passport", assignee)
+    step = transition(status, action, role, "checked the passport", assignee, assignee_role="analyst")
     assert (step.from_status, step.to_status, step.reason) == (status, target, "checked the passport")
     assert step.assignee == assignee
 
@@ -92,8 +92,31 @@ def test_unknown_values_and_assignee_rules() -> None:
     with pytest.raises(DecisionError) as info:
         transition("open", "confirm", "analyst", "same person", assignee="bob")
     assert info.value.kind == "assignee"
-    step = transition("open", "escalate", "analyst", "needs a second look", assignee=" carol ")
-    assert (step.to_status, step.assignee) == (S.ESCALATED, "carol")
+    # Escalating hands nothing to anyone: only a supervisor's reassign names an assignee.
+    with pytest.raises(DecisionError) as info:
+        transition("open", "escalate", "analyst", "needs a second look", assignee="carol", assignee_role="analyst")
+    assert info.value.kind == "assignee"
+    step = transition("open", "reassign", "supervisor", "workload", assignee=" carol ", assignee_role="analyst")
+    assert step.assignee == "carol"
+
+
+@pytest.mark.parametrize(("assignee_role", "ok"), [("analyst", True), ("supervisor", True), ("admin", True), ("auditor", False), (None, False)])
+def test_an_alert_goes_only_to_someone_who_can_decide_it(assignee_role: str | None, ok: bool) -> None:
+    if ok:
+        assert transition("open", "reassign", "supervisor", "workload", assignee="x", assignee_role=assignee_role).assignee == "x"
+        return
+    with pytest.raises(DecisionError, match="cannot assign") as info:
+        transition("open", "reassign", "supervisor", "workload", assignee="x", assignee_role=assignee_role)
+    assert info.value.kind == "assignee"
+
+
+def test_an_assigned_alert_is_its_assignees_or_a_supervisors() -> None:
+    with pytest.raises(DecisionError, match="assigned to 'sam'") as info:
+        transition("open", "confirm", "analyst", "mine now", actor="ana", assigned_to="sam")
+    assert info.value.kind == "assigned"
+    assert transition("open", "confirm", "analyst", "checked", actor="sam", assigned_to="sam").to_status == S.CONFIRMED
+    assert transition("open", "confirm", "supervisor", "checked", actor="boss", assigned_to="sam").to_status == S.CONFIRMED
+    assert transition("open", "confirm", "analyst", "checked", actor="ana").to_status == S.CONFIRMED  # nobody's
 
 
 def test_reason_is_stripped_and_bounded() -> None:

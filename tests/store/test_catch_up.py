@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from qalqan.service import lists, monitor
+from qalqan.service import alerts, lists, subjects
 from qalqan.service.core import Qalqan
 from qalqan.store.db import Database
 from qalqan.store.tables import ListVersion
@@ -20,17 +20,17 @@ UN_2026 = SHARED / "un" / "un_consolidated_2026-02-27.xml"
 
 def test_an_interrupted_rescreen_is_finished_later(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     q = Qalqan(db, audit_key=bytes(32))
-    monitor.add_subjects(q, [{"id": "c1", "name": "Abdulhakim Murad", "birth_date": "1968-04-11"}], actor="test")
+    subjects.add_subjects(q, [{"id": "c1", "name": "Abdulhakim Murad", "birth_date": "1968-04-11"}], actor="test")
     # The import commits; the process "dies" before its re-screen (lists.import_list alone).
     result = lists.import_list(q, f"un:{UN_2026}", actor="test")
     assert result.created
-    assert monitor.list_alerts(q).total == 0
+    assert alerts.list_alerts(q).total == 0
     with db.session() as s:
         assert s.execute(select(ListVersion.rescreened_at)).scalar_one() is None
 
     [summary] = q.catch_up(actor="test")
     assert summary.version_id == result.version_id and summary.alerts_new == 1
-    [alert] = monitor.list_alerts(q).items
+    [alert] = alerts.list_alerts(q).items
     assert alert["entity_key"] == "QDi.120"
     with db.session() as s:
         assert s.execute(select(ListVersion.rescreened_at)).scalar_one() is not None

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from qalqan.cli import app
 from qalqan.model import ListError
-from qalqan.service import audit, lists
+from qalqan.service import audit, lists, live, versions
 from qalqan.service.core import Qalqan
 from qalqan.sources import registry
 from qalqan.store.db import Database
@@ -79,38 +79,38 @@ def test_two_un_versions_and_their_stored_diff(q: Qalqan, db: Database) -> None:
     assert second.created and second.number == 2 and second.previous_id == first.version_id
     assert second.changes == {"added": {"Organization": 80, "Person": 50}, "removed": {"Person": 4}, "amended": {"Person": 17}}
     assert second.published and second.published.startswith("2026-02-27")
-    assert lists.live_versions(db) == {"un": second.version_id}
+    assert live.live_versions(db) == {"un": second.version_id}
 
-    diff = lists.get_diff(db, "un")
+    diff = versions.get_diff(db, "un")
     assert diff["totals"] == {"added": 130, "removed": 4, "amended": 17} and diff["total"] == 151
     assert diff["version"]["number"] == 2 and diff["previous"]["number"] == 1
-    amended = lists.get_diff(db, "un", 2, change="amended", limit=1000)["lines"]
+    amended = versions.get_diff(db, "un", 2, change="amended", limit=1000)["lines"]
     reissued = {x["key"]: x for x in amended if any(f["field"] == "id" for f in x["fields"])}
     assert set(reissued) == REISSUED
     ids = next(f for f in reissued["HTi.002"]["fields"] if f["field"] == "id")
     assert ids["old"] != ids["new"] and ids["new"].startswith("un-")
-    removed = lists.get_diff(db, "un", change="removed")["lines"]
+    removed = versions.get_diff(db, "un", change="removed")["lines"]
     assert {x["key"] for x in removed} == {"IQi.074", "QDi.317", "QDi.328", "QDi.336"}
     # Paging: two pages together are the first page of twice the size.
-    assert lists.get_diff(db, "un", limit=10)["lines"] + lists.get_diff(db, "un", offset=10, limit=10)["lines"] == lists.get_diff(db, "un", limit=20)["lines"]
-    assert lists.get_diff(db, "un", 1)["totals"] == {"added": 877, "removed": 0, "amended": 0}
+    assert versions.get_diff(db, "un", limit=10)["lines"] + versions.get_diff(db, "un", offset=10, limit=10)["lines"] == versions.get_diff(db, "un", limit=20)["lines"]
+    assert versions.get_diff(db, "un", 1)["totals"] == {"added": 877, "removed": 0, "amended": 0}
 
-    changed, gone = lists.changed_entities(db, second.version_id)  # type: ignore[arg-type]
+    changed, gone = versions.changed_entities(db, second.version_id)  # type: ignore[arg-type]
     assert sum(c.change == "added" for c in changed) == 130 and sum(c.change == "amended" for c in changed) == 17
     hti = next(c for c in changed if c.key == "HTi.002")
     assert hti.entity.reference == "HTi.002" and any(f["field"] == "id" for f in hti.fields)
     assert {r.key for r in gone} == {"IQi.074", "QDi.317", "QDi.328", "QDi.336"}
     assert all(r.entity_id.startswith("un-") and r.caption for r in gone)
 
-    entities, infos, versions = lists.load_live(db)
-    assert len(entities) == 1003 and versions == {"un": second.version_id}
+    entities, infos, live_ids = live.load_live(db)
+    assert len(entities) == 1003 and live_ids == {"un": second.version_id}
     assert infos[0].name == "un" and infos[0].counts == {"Organization": 273, "Person": 730} and infos[0].sha256 == second.sha256
     assert infos[0].published == second.published and infos[0].loaded_at
 
     # Unchanged entities share their record with the version before: 877 + 130 added + 17 amended.
     assert count(db, EntityRecord) == 877 + 130 + 17
-    assert [v["number"] for v in lists.versions(db, "un")] == [2, 1] and lists.versions(db, "un")[0]["live"]
-    summary = lists.lists(db)
+    assert [v["number"] for v in versions.versions(db, "un")] == [2, 1] and versions.versions(db, "un")[0]["live"]
+    summary = versions.lists(db)
     assert summary[0]["name"] == "un" and summary[0]["versions"] == 2 and summary[0]["live"]["number"] == 2
     report = audit.verify(db, KEY)
     assert report.ok and report.checked == 2
@@ -137,11 +137,15 @@ def test_relisted_content_reuses_its_records(q: Qalqan, db: Database) -> None:
     lists.import_list(q, un(UN_2025), actor="a")
     lists.import_list(q, un(UN_2026), actor="a")
     records = count(db, EntityRecord)
-    back = lists.import_list(q, un(UN_2025), actor="a")  # e.g. a publisher's rollback
-    assert back.number == 3
+    held = lists.import_list(q, un(UN_2025), actor="a")  # e.g. a publisher's rollback
+    # Older than the live version and removing 13% of it: stored with its diff, held for an admin.
+    assert held.status == "pending" and {h["rule"] for h in held.held} == {"removes-too-many", "older-than-live"}
+    assert len(live.load_live(db)[0]) == 1003
+    back = lists.confirm_version(q, "un", 3, actor="a", reason="the UN withdrew its 2026 file")
+    assert back.number == 3 and back.live
     assert back.changes == {"added": {"Person": 4}, "removed": {"Organization": 80, "Person": 50}, "amended": {"Person": 17}}
     assert count(db, EntityRecord) == records  # every content was stored before
-    assert len(lists.load_live(db)[0]) == 877
+    assert len(live.load_live(db)[0]) == 877
 
 
 def test_unreadable_list_writes_nothing(q: Qalqan, db: Database, tmp_path: Path) -> None:
@@ -196,12 +200,12 @@ def test_failure_inside_the_transaction_leaves_the_store_unchanged(q: Qalqan, db
 
 
 def test_unknown_list_and_version(db: Database) -> None:
-    with pytest.raises(lists.NotFound):
-        lists.versions(db, "nope")
-    with pytest.raises(lists.NotFound):
-        lists.get_diff(db, "nope")
+    with pytest.raises(versions.NotFound):
+        versions.versions(db, "nope")
+    with pytest.raises(versions.NotFound):
+        versions.get_diff(db, "nope")
     with pytest.raises(ValueError):
-        lists.get_diff(db, "nope", limit=0)
+        versions.get_diff(db, "nope", limit=0)
 
 
 def cli_env(db: Database, tmp_path: Path) -> dict[str, str]:
@@ -246,4 +250,4 @@ def test_cli_import_versions_and_diff(db: Database, tmp_path: Path) -> None:
     bad.write_text("<CONSOLIDATED_LIST><INDIVIDUALS><INDIVIDUAL>")
     r = runner.invoke(app, ["lists", "import", f"un:{bad}"], env=env)
     assert r.exit_code == 2 and "bad.xml" in r.stderr
-    assert lists.live_versions(db) == {"un": lists.get_version(db, "un", 2)["id"]}
+    assert live.live_versions(db) == {"un": versions.get_version(db, "un", 2)["id"]}

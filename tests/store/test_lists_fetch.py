@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from qalqan.cli import app
 from qalqan.model import ListError
-from qalqan.service import lists
+from qalqan.service import fetch, lists, live, versions
 from qalqan.service.core import Qalqan
 from qalqan.store.db import Database
 from qalqan.store.tables import ListSource
@@ -110,44 +110,44 @@ def source_row(db: Database, name: str = "un") -> ListSource:
 
 def test_fetch_imports_then_304_then_new_version(q: Qalqan, db: Database, server: ListServer, tmp_path: Path) -> None:
     url = f"{server.url}/un.xml"
-    first = lists.fetch_list(q, "un", url, actor="system")
+    first = q.fetch_list("un", url, actor="system")
     assert first.status == "imported" and first.import_result is not None and first.import_result.number == 1
     assert "if-none-match" not in server.requests[0]  # nothing stored yet
     row = source_row(db)
     assert (row.url, row.etag, row.last_modified) == (url, '"v1"', server.last_modified)
-    assert lists.get_version(db, "un")["source"] == url
+    assert versions.get_version(db, "un")["source"] == url
 
-    again = lists.fetch_list(q, "un", actor="system")  # the stored URL
+    again = q.fetch_list("un", actor="system")  # the stored URL
     assert again.status == "not-modified" and again.import_result is None
     assert server.requests[-1]["if-none-match"] == '"v1"'
     assert server.requests[-1]["if-modified-since"] == server.last_modified
-    assert len(lists.versions(db, "un")) == 1 and source_row(db).checked_at is not None
+    assert len(versions.versions(db, "un")) == 1 and source_row(db).checked_at is not None
 
     server.set(UN_2026.read_bytes(), '"v2"', "Fri, 27 Feb 2026 00:00:09 GMT")
-    new = lists.fetch_list(q, "un", actor="system")
+    new = q.fetch_list("un", actor="system")
     assert new.status == "imported" and new.import_result is not None and new.import_result.number == 2
     assert new.import_result.changes["added"] == {"Organization": 80, "Person": 50}
     assert source_row(db).etag == '"v2"'
 
     server.set(server.body, '"v3"')  # a new ETag for the same bytes: downloaded, but no version
-    same = lists.fetch_list(q, "un", actor="system")
+    same = q.fetch_list("un", actor="system")
     assert same.status == "unchanged" and same.import_result is not None and not same.import_result.created
-    assert len(lists.versions(db, "un")) == 2 and source_row(db).etag == '"v3"'
-    assert list((tmp_path / "data" / lists.DOWNLOAD_DIR).iterdir()) == []  # no download left behind
+    assert len(versions.versions(db, "un")) == 2 and source_row(db).etag == '"v3"'
+    assert list((tmp_path / "data" / fetch.DOWNLOAD_DIR).iterdir()) == []  # no download left behind
 
 
 def test_failed_fetch_keeps_the_live_version(q: Qalqan, db: Database, server: ListServer, tmp_path: Path) -> None:
-    lists.fetch_list(q, "un", f"{server.url}/un.xml", actor="system")
-    live = lists.live_versions(db)
+    q.fetch_list("un", f"{server.url}/un.xml", actor="system")
+    before = live.live_versions(db)
     with pytest.raises(ListError, match="HTTP 404"):
-        lists.fetch_list(q, "un", f"{server.url}/missing.xml", actor="system")
+        q.fetch_list("un", f"{server.url}/missing.xml", actor="system")
     server.set(UN_2026.read_bytes()[:50_000], '"cut"')  # a truncated list: read whole or not at all
     with pytest.raises(ListError):
-        lists.fetch_list(q, "un", f"{server.url}/un.xml", actor="system")
-    assert lists.live_versions(db) == live and len(lists.versions(db, "un")) == 1
+        q.fetch_list("un", f"{server.url}/un.xml", actor="system")
+    assert live.live_versions(db) == before and len(versions.versions(db, "un")) == 1
     with pytest.raises(ListError, match="no URL"):
-        lists.fetch_list(q, "other", actor="system")
-    assert list((tmp_path / "data" / lists.DOWNLOAD_DIR).iterdir()) == []
+        q.fetch_list("other", actor="system")
+    assert list((tmp_path / "data" / fetch.DOWNLOAD_DIR).iterdir()) == []
 
 
 def test_schedule_survives_errors(q: Qalqan, db: Database, server: ListServer) -> None:
@@ -161,25 +161,25 @@ def test_schedule_survives_errors(q: Qalqan, db: Database, server: ListServer) -
             stop.set()
 
     # A tiny interval keeps the test short; it ends on the third result, not on a clock.
-    thread = threading.Thread(target=lists.run_schedule, args=(q, {"un": f"{server.url}/flaky"}, 0.01, stop, on_result))
+    thread = threading.Thread(target=fetch.run_schedule, args=(lambda name, url: q.fetch_list(name, url, actor="system"), {"un": f"{server.url}/flaky"}, 0.01, stop, on_result))
     thread.start()
     thread.join(timeout=120)
     assert not thread.is_alive()
     assert isinstance(results[0][1], ListError) and "503" in str(results[0][1])
     assert results[1][1].status == "imported" and results[2][1].status == "not-modified"
-    assert lists.get_version(db, "un")["number"] == 1
+    assert versions.get_version(db, "un")["number"] == 1
 
 
 def test_scheduler_thread_stops() -> None:
     calls: list[str] = []
     seen = threading.Event()
 
-    def fetch(q: Any, name: str, url: Any, **kw: Any) -> Any:
+    def offline(name: str, url: Any) -> Any:
         calls.append(name)
         seen.set()
         raise ConnectionError("offline")
 
-    sched = lists.ListScheduler(object(), ["un", "ofac"], 3600, fetch=fetch)  # type: ignore[arg-type]
+    sched = fetch.ListScheduler(offline, ["un", "ofac"], 3600)
     sched.start()
     assert seen.wait(30)
     sched.stop(timeout=30)
@@ -188,13 +188,13 @@ def test_scheduler_thread_stops() -> None:
 
 @pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("30m", 1800), ("1h", 3600), ("2d", 172800), ("45", 45), ("1.5h", 5400), (" 2H ", 7200)])
 def test_parse_interval(text: str, seconds: float) -> None:
-    assert lists.parse_interval(text) == seconds
+    assert fetch.parse_interval(text) == seconds
 
 
 @pytest.mark.parametrize("text", ["", "h", "1w", "-1h", "0m", "1 hour"])
 def test_parse_interval_rejects(text: str) -> None:
     with pytest.raises(ValueError):
-        lists.parse_interval(text)
+        fetch.parse_interval(text)
 
 
 def test_cli_fetch_into_the_store(db: Database, server: ListServer, tmp_path: Path) -> None:
@@ -205,7 +205,7 @@ def test_cli_fetch_into_the_store(db: Database, server: ListServer, tmp_path: Pa
     r = runner.invoke(app, ["lists", "fetch", "un"], env=env)
     assert r.exit_code == 0, r.output
     assert "not modified" in r.stdout and server.requests[-1]["if-none-match"] == '"v1"'
-    assert lists.versions(db, "un")[0]["imported_by"] == "cli:tester"
+    assert versions.versions(db, "un")[0]["imported_by"] == "cli:tester"
     r = runner.invoke(app, ["lists", "fetch", "un", "--url", f"{server.url}/missing.xml"], env=env)
     assert r.exit_code == 2 and "404" in r.stderr
     assert runner.invoke(app, ["lists", "fetch", "un", "--every", "1s"], env=env).exit_code == 2  # under the minimum

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from qalqan.service import audit, lists
+from qalqan.service import audit, lists, live
 from qalqan.service.core import Qalqan
 from qalqan.store.db import Database
 from qalqan.store.tables import AuditEntry, EntityRecord, ListChange, ListSource, ListVersion, VersionEntity
@@ -72,14 +72,14 @@ def test_killed_import_leaves_the_previous_version_live(db: Database, tmp_path: 
 
     after = snapshot(db)
     assert after == before  # no version, record, membership, change or audit row of the import
-    assert lists.live_versions(db) == {"watch": first.version_id}
-    assert len(lists.load_live(db)[0]) == 50
+    assert live.live_versions(db) == {"watch": first.version_id}
+    assert len(live.load_live(db)[0]) == 50
     report = audit.verify(db, KEY)
     assert report.ok and report.checked == before["audit_log"]
 
     # The same import, run again (the store part: the re-screen after it is the monitor's to test).
     again = lists.import_list(q, f"csv:{big}", actor="rerun", name="watch")
-    assert again.created and again.number == 2 and lists.live_versions(db) == {"watch": again.version_id}
+    assert again.created and again.number == 2 and live.live_versions(db) == {"watch": again.version_id}
     orgs = len(range(0, BIG, 3))  # every third row is an Organization
     assert again.counts == {"Organization": orgs, "Person": BIG - orgs}
     # The 50 old records share their references (W.0 ...) with new ones: amended, not removed.

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from qalqan.service import monitor
+from qalqan.service import alerts, subjects
 from qalqan.service.core import Qalqan
 from qalqan.sources.queries import make_query
 from qalqan.store.db import Database
@@ -66,7 +66,7 @@ def test_delta_rescreen_on_the_real_un_versions(db: Database) -> None:
     un = shared_data() / "un"
     v1 = q.import_list(f"un:{un / 'un_consolidated_2025-04-19_reserialized.xml'}", actor="admin")
     people = population()
-    loaded = monitor.add_subjects(q, people, actor="loader", purpose="onboarding")
+    loaded = subjects.add_subjects(q, people, actor="loader", purpose="onboarding")
     assert (loaded.added, loaded.error_count) == (len(people), 0) == (314, 0)
     # On arrival, against 2025: the four later-removed persons and the three later-amended
     # ones alert; no one named like a 2026 addition, no one of the non-listed 300.
@@ -75,7 +75,7 @@ def test_delta_rescreen_on_the_real_un_versions(db: Database) -> None:
     # Two of the amended pairs were dismissed as false positives before 2026.
     fp = {ext: a for ext, a in alert_rows(q) if ext in ("M2", "M3")}
     for alert in fp.values():
-        monitor.decide(q, alert.id, actor="ana", role="analyst", action="false_positive", reason="different person")
+        alerts.decide(q, alert.id, actor="ana", role="analyst", action="false_positive", reason="different person")
 
     v2 = q.import_list(f"un:{un / 'un_consolidated_2026-02-27.xml'}", actor="admin")
     s = v2.rescreen
@@ -131,6 +131,6 @@ def test_delta_rescreen_on_the_real_un_versions(db: Database) -> None:
 
 
 def _changed(q: Qalqan, version_id: int) -> list[Any]:
-    from qalqan.service import lists
+    from qalqan.service import versions
 
-    return lists.changed_entities(q.db, version_id)[0]
+    return versions.changed_entities(q.db, version_id)[0]

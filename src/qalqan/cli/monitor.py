@@ -25,7 +25,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from qalqan.cli import _fail, app, err
+from qalqan.cli.base import _fail, app, err
 from qalqan.model import ListError
 
 #: Exit code when the store cannot be opened or an id is unknown (bad input keeps 2).
@@ -84,7 +84,7 @@ def subjects_import(
     as_json: JsonOption = False,
 ) -> None:
     """Add or update subjects from a file (upserted by id); new and changed ones are screened."""
-    from qalqan.service import monitor
+    from qalqan.service import subjects
 
     if not file.is_file():
         _fail(f"{file}: no such file")
@@ -101,7 +101,7 @@ def subjects_import(
         # Screening workers are forked before the bar's refresh thread starts (see qalqan.batch).
         with bar:
             task = bar.add_task("subjects", total=total)
-            result = monitor.import_subjects_file(
+            result = subjects.import_subjects_file(
                 q, file, actor=_actor(as_user), purpose=purpose, workers=workers, progress=lambda done: bar.update(task, completed=done)
             )
     except ListError as exc:
@@ -127,9 +127,13 @@ def subjects_show(
     as_json: JsonOption = False,
 ) -> None:
     """A subject's data and its alerts (the view is audited)."""
-    from qalqan.service import monitor
+    from qalqan.service import subjects
+    from qalqan.service.alerts import PurposeRequired
 
-    found = monitor.get_subject(_service(), subject_id, actor=_actor(as_user), purpose=purpose)
+    try:
+        found = subjects.get_subject(_service(), subject_id, actor=_actor(as_user), purpose=purpose)
+    except PurposeRequired as exc:
+        _fail(f"{exc}: give --purpose")
     if found is None:
         _fail(f"no subject with id {subject_id!r}", code=EXIT_FAILED)
     if as_json:
@@ -151,25 +155,51 @@ def subjects_remove(
     as_user: AsOption = None,
 ) -> None:
     """Remove a subject: its data is erased and its open alerts are closed."""
-    from qalqan.service import monitor
+    from qalqan.service import subjects
 
     try:
-        removed = monitor.remove_subject(_service(), subject_id, actor=_actor(as_user), reason=reason)
-    except monitor.SubjectError as exc:
+        removed = subjects.remove_subject(_service(), subject_id, actor=_actor(as_user), reason=reason)
+    except subjects.SubjectError as exc:
         _fail(str(exc))
     if not removed:
         _fail(f"no (active) subject with id {subject_id!r}", code=EXIT_FAILED)
     out.print(f"removed subject {escape(subject_id)}")
 
 
-def _alerts_table(items: list[dict[str, Any]], title: str) -> None:
+def _table(title: str, columns: tuple[str, ...], keep: tuple[str, ...] = ()) -> Table:
+    """A table that never cuts a value short: a narrow terminal (or a pipe, which Rich takes as
+    80 columns) wraps cells instead of ending them in "…"; the `keep` columns (ids, references)
+    are never broken at all."""
     table = Table(title=title)
-    for col in ("id", "subject", "list", "entity", "score", "status", "trigger", "gen", "assignee", "updated"):
-        table.add_column(col)
+    for col in columns:
+        table.add_column(col, overflow="fold", no_wrap=col in keep, min_width=len(col))
+    return table
+
+
+def _alerts_table(items: list[dict[str, Any]], title: str) -> None:
+    table = _table(title, ("id", "subject", "list", "entity", "score", "status", "trigger", "gen", "assignee", "updated"), keep=("id", "score", "status"))
     for a in items:
         table.add_row(
             str(a["id"]), escape(str(a["subject"])), escape(a["list"]), escape(f"{a['entity_key']} {a['entity_caption']}"), f"{a['score']:.3f}",
             a["status"], a["trigger"], str(a["generation"]), escape(a["assignee"] or "-"), a["updated_at"] or "-",
+        )
+    out.print(table)
+
+
+def _value(value: Any) -> str:
+    if value is None or value == [] or value == "":
+        return "-"
+    return value if isinstance(value, str) else orjson.dumps(value).decode()
+
+
+def _alignment_table(feature: dict[str, Any]) -> None:
+    """The token-by-token alignment of a name feature: the words as written on each side, how
+    they were matched and how similar they are."""
+    table = _table(f"{feature['feature']}: token alignment", ("subject", "listed", "similarity", "how"), keep=("similarity",))
+    for t in feature["alignment"]:
+        similarity = t.get("similarity")
+        table.add_row(
+            escape(_value(t.get("query"))), escape(_value(t.get("candidate"))), f"{similarity:.2f}" if isinstance(similarity, int | float) else "-", escape(str(t.get("how") or "")),
         )
     out.print(table)
 
@@ -185,11 +215,11 @@ def alerts_list(
     as_json: JsonOption = False,
 ) -> None:
     """Alerts, newest first."""
-    from qalqan.service import monitor
+    from qalqan.service import alerts
 
     try:
-        page = monitor.list_alerts(_service(), status=status, list_name=list_name, subject=subject, assignee=assignee, offset=offset, limit=limit)
-    except monitor.DecisionError as exc:
+        page = alerts.list_alerts(_service(), status=status, list_name=list_name, subject=subject, assignee=assignee, offset=offset, limit=limit)
+    except alerts.DecisionError as exc:
         _fail(str(exc))
     if as_json:
         _print_json(page.as_dict())
@@ -204,10 +234,14 @@ def alerts_show(
     as_user: AsOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """An alert with its explanation, subject, listed entity and decisions (audited)."""
-    from qalqan.service import monitor
+    """An alert with its explanation (and each name's token alignment), subject, listed entity
+    and decisions. The view is audited with its purpose (required)."""
+    from qalqan.service import alerts
 
-    found = monitor.get_alert(_service(), alert_id, actor=_actor(as_user), purpose=purpose)
+    try:
+        found = alerts.get_alert(_service(), alert_id, actor=_actor(as_user), purpose=purpose)
+    except alerts.PurposeRequired as exc:
+        _fail(f"{exc}: give --purpose")
     if found is None:
         _fail(f"no alert {alert_id}", code=EXIT_FAILED)
     if as_json:
@@ -220,16 +254,17 @@ def alerts_show(
     out.print(f"produced by {escape(str(version.get('list')))} version {version.get('number')} (published {version.get('published') or '-'})")
     for change in found["changes"]:
         out.print(escape(f"changed ({change.get('side')}): {change.get('field')}: {change.get('old')!r} -> {change.get('new')!r}"), highlight=False)
-    table = Table(title="explanation")
-    for col in ("feature", "score", "weight", "subject", "listed"):
-        table.add_column(col)
+    table = _table("explanation", ("feature", "score", "weight", "subject", "listed", "detail"), keep=("feature", "score", "weight"))
     for f in found["explanation"]:
-        table.add_row(f["feature"], f"{f['score']:.3f}", f"{f['weight']}", escape(str(f.get("query_value") or "-")), escape(str(f.get("candidate_value") or "-")))
+        table.add_row(
+            f["feature"], f"{f['score']:.3f}", f"{f['weight']}", escape(_value(f.get("query_value"))), escape(_value(f.get("candidate_value"))), escape(str(f.get("detail") or "")),
+        )
     out.print(table)
+    for f in found["explanation"]:
+        if f.get("alignment"):
+            _alignment_table(f)
     if found["decisions"]:
-        dt = Table(title="decisions")
-        for col in ("at", "by", "action", "from", "to", "reason"):
-            dt.add_column(col)
+        dt = _table("decisions", ("at", "by", "action", "from", "to", "reason"), keep=("at",))
         for d in found["decisions"]:
             dt.add_row(d["at"] or "-", escape(d["actor"]), d["action"], d["from"], d["to"], escape(d["reason"]))
         out.print(dt)
@@ -240,28 +275,19 @@ def alerts_decide(
     alert_id: Annotated[int, typer.Argument(help="The alert's number")],
     action: Annotated[str, typer.Argument(help="escalate, confirm, false_positive, close, reopen, reassign")],
     reason: Annotated[str, typer.Option("--reason", help="Why (recorded with the decision; required)")],
-    as_user: Annotated[str, typer.Option("--as", help="The user deciding")],
-    role: Annotated[str, typer.Option("--role", help="analyst, supervisor or admin")],
-    assignee: Annotated[str | None, typer.Option("--assignee", help="For reassign (or escalate): who takes the alert")] = None,
+    as_user: Annotated[str, typer.Option("--as", help="The user deciding (a user of the store: `qalqan users add`); acts in their stored role")],
+    assignee: Annotated[str | None, typer.Option("--assignee", help="For reassign: who takes the alert")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Take a decision on an alert as a named user. A user known to the store must act in
-    their own role."""
-    from sqlalchemy import select
-
-    from qalqan.service import monitor
-    from qalqan.store.tables import User
+    """Take a decision on an alert as a named user of the store, in that user's role."""
+    from qalqan.service import alerts
 
     q = _service()
-    with q.db.session() as s:
-        user = s.execute(select(User).where(User.name == as_user)).scalar_one_or_none()
-    if user is not None and (not user.active or user.role != role):
-        _fail(f"user {as_user!r} is {'inactive' if not user.active else 'a ' + user.role}, not acting as {role}")
     try:
-        result = monitor.decide(q, alert_id, actor=as_user, role=role, action=action, reason=reason, assignee=assignee)
-    except monitor.AlertNotFound as exc:
+        result = alerts.decide(q, alert_id, actor=as_user, action=action, reason=reason, assignee=assignee)
+    except alerts.AlertNotFound as exc:
         _fail(str(exc), code=EXIT_FAILED)
-    except monitor.DecisionError as exc:
+    except alerts.DecisionError as exc:
         _fail(str(exc))
     if as_json:
         _print_json(result)

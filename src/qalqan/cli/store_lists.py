@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from qalqan.cli import _fail, err, lists_app
+from qalqan.cli.base import _fail, err, lists_app
 from qalqan.model import ListError
 
 #: Diff lines shown in the table unless --limit says otherwise (the rest are counted); --json
@@ -28,6 +28,8 @@ DIFF_SHOW = 200
 VALUE_SHOW = 80
 #: Exit code for a store that cannot be opened or written (bad input keeps EXIT_BAD_INPUT).
 EXIT_STORE = 1
+#: Exit code of an import the guard held as pending: nothing failed, but nothing went live either.
+EXIT_HELD = 3
 
 
 def default_actor() -> str:
@@ -97,10 +99,26 @@ def change_summary(changes: dict[str, dict[str, int]]) -> str:
 
 
 def print_import(result: Any, out: Console) -> None:
-    if result.created:
-        out.print(f"{escape(result.list_name)} version {result.number} is live: {sum(result.counts.values()):,} entities, {change_summary(result.changes)}", highlight=False)
+    if result.created and result.status == "pending":
+        out.print(
+            f"[bold yellow]{escape(result.list_name)} version {result.number} is held, not live[/]: {change_summary(result.changes)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        for hold in result.held:
+            out.print(f"  held: {escape(hold['detail'])}", highlight=False, soft_wrap=True)
+        out.print(
+            f"  review it with `qalqan lists diff {escape(result.list_name)} --version {result.number}`, then "
+            f"`qalqan lists confirm {escape(result.list_name)} {result.number} --reason ...` (or `lists reject`)",
+            highlight=False,
+            soft_wrap=True,
+        )
+    elif result.created:
+        if result.forced:
+            out.print(f"[bold yellow]forced live[/] despite: {escape('; '.join(h['detail'] for h in result.held))}", highlight=False, soft_wrap=True)
+        out.print(f"{escape(result.list_name)} version {result.number} is live: {sum(result.counts.values()):,} entities, {change_summary(result.changes)}", highlight=False, soft_wrap=True)
     else:
-        out.print(f"{escape(result.list_name)} unchanged: same content as live version {result.number}; no new version", highlight=False)
+        out.print(f"{escape(result.list_name)} unchanged: same content as live version {result.number}; no new version", highlight=False, soft_wrap=True)
     rescreen = result.rescreen
     if rescreen is not None:
         shown = rescreen.as_dict() if hasattr(rescreen, "as_dict") else rescreen
@@ -112,16 +130,66 @@ def lists_import(
     file: Annotated[str, typer.Argument(help="The list file: PATH, or FORMAT:PATH to force a format (un, ofac, canada, ftm, csv)")],
     name: Annotated[str | None, typer.Option("--name", help="List name (default: un / ofac / ca, or the file's stem)")] = None,
     actor: ActorOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Make the version live even if the import guard holds it (needs --reason)")] = False,
+    reason: Annotated[str, typer.Option("--reason", help="Why a held version is forced live")] = "",
 ) -> None:
     """Import a list file into the store as its new live version (atomically), with the diff
-    against the version before, and re-screen the watched population against what changed."""
+    against the version before, and re-screen the watched population against what changed.
+
+    A version that removes more than 10% of the live entities (QALQAN_MAX_REMOVED_SHARE), is
+    older than the live one, or changes the list's format is held as pending (exit code 3) until
+    `qalqan lists confirm`; --force --reason makes it live at once."""
+    if force and not reason.strip():
+        _fail("--force needs --reason")
     q = _open_service()
     try:
         with stage_progress() as progress:
-            result = q.import_list(file, actor=actor or default_actor(), name=name, progress=progress)
+            result = q.import_list(file, actor=actor or default_actor(), name=name, progress=progress, force=force, reason=reason)
     except ListError as exc:
         _fail(str(exc))
     print_import(result, Console())
+    if result.status == "pending":
+        raise typer.Exit(EXIT_HELD)
+
+
+def _decide_version(name: str, number: int, reason: str, actor: str | None, confirm: bool) -> None:
+    from qalqan.service import lists
+    from qalqan.service.versions import NotFound
+
+    if not reason.strip():
+        _fail("--reason is required")
+    q = _open_service()
+    who = actor or default_actor()
+    try:
+        if confirm:
+            print_import(q.confirm_version(name, number, actor=who, reason=reason), Console())
+        else:
+            lists.reject_version(q, name, number, actor=who, reason=reason)
+            Console().print(f"{escape(name)} version {number} rejected: it will not go live", highlight=False)
+    except (NotFound, lists.VersionStateError) as exc:
+        _fail(str(exc))
+
+
+@lists_app.command("confirm")
+def lists_confirm(
+    name: Annotated[str, typer.Argument(help="List name, e.g. un")],
+    number: Annotated[int, typer.Argument(help="The held version's number (see `qalqan lists versions`)")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it may go live (audited)")] = "",
+    actor: ActorOption = None,
+) -> None:
+    """Confirm a version the import guard held: it goes live and the population is re-screened."""
+    _decide_version(name, number, reason, actor, True)
+
+
+@lists_app.command("reject")
+def lists_reject(
+    name: Annotated[str, typer.Argument(help="List name, e.g. un")],
+    number: Annotated[int, typer.Argument(help="The held version's number")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it must not go live (audited)")] = "",
+    actor: ActorOption = None,
+) -> None:
+    """Reject a version the import guard held: it stays stored with its diff and never goes live."""
+    _decide_version(name, number, reason, actor, False)
 
 
 @lists_app.command("versions")
@@ -130,7 +198,7 @@ def lists_versions(
     json_: Annotated[bool, typer.Option("--json", help="JSON instead of a table")] = False,
 ) -> None:
     """Every stored version of a list, newest first."""
-    from qalqan.service.lists import NotFound, versions
+    from qalqan.service.versions import NotFound, versions
 
     db = _open_db()
     try:
@@ -142,11 +210,11 @@ def lists_versions(
         out.print_json(orjson.dumps(rows).decode())
         return
     table = Table(title=f"Versions of {escape(name)}")
-    for col in ("#", "live", "published", "imported", "entities", "changes", "sha256", "source", "by"):
+    for col in ("#", "live", "status", "published", "imported", "entities", "changes", "sha256", "source", "by"):
         table.add_column(col)
     for v in rows:
         table.add_row(
-            str(v["number"]), "yes" if v["live"] else "", escape(v["published"] or "-"), escape(v["fetched_at"] or "-"), f"{v['total']:,}",
+            str(v["number"]), "yes" if v["live"] else "", escape(v["status"]), escape(v["published"] or "-"), escape(v["fetched_at"] or "-"), f"{v['total']:,}",
             change_summary(v["changes"]).split(" (")[0], v["sha256"][:12], escape(v["source"]), escape(v["imported_by"]),
         )
     out.print(table)
@@ -167,7 +235,7 @@ def lists_diff(
 ) -> None:
     """What a version added, removed and amended, with the changed fields: counts per schema
     first, then one line per entity."""
-    from qalqan.service.lists import DIFF_PAGE_MAX, NotFound, get_diff
+    from qalqan.service.versions import DIFF_PAGE_MAX, NotFound, get_diff
 
     if change is not None and change not in ("added", "removed", "amended"):
         _fail(f"--change must be added, removed or amended, not {change!r}")
@@ -235,7 +303,7 @@ def fetch_into_store(source: str, *, url: str | None, timeout: float, every: str
     """`qalqan lists fetch NAME` into the store (once, or every interval until Ctrl-C)."""
     import threading
 
-    from qalqan.service.lists import default_url, fetch_list, parse_interval, run_schedule
+    from qalqan.service.fetch import default_url, parse_interval, run_schedule
 
     seconds = None
     if every is not None:
@@ -254,7 +322,7 @@ def fetch_into_store(source: str, *, url: str | None, timeout: float, every: str
     if seconds is None:
         try:
             with stage_progress() as progress:
-                result = fetch_list(q, source, url, actor=who, timeout=timeout, progress=progress)
+                result = q.fetch_list(source, url, actor=who, timeout=timeout, progress=progress)
         except ListError as exc:
             _fail(str(exc))
         print_fetch(source, result, out)
@@ -269,7 +337,7 @@ def fetch_into_store(source: str, *, url: str | None, timeout: float, every: str
     stop = threading.Event()
     err.print(f"fetching {escape(source)} every {every}; Ctrl-C stops", highlight=False)
     try:
-        run_schedule(q, {source: url}, seconds, stop, report, actor=who, timeout=timeout)
+        run_schedule(lambda name, u: q.fetch_list(name, u, actor=who, timeout=timeout), {source: url}, seconds, stop, report)
     except KeyboardInterrupt:
         stop.set()
         err.print("stopped", highlight=False)

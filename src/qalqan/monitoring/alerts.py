@@ -1,6 +1,6 @@
 """The alert lifecycle: statuses, who may take which decision from which status, and what a new
 hit on a subject-entity pair does to the alert already standing on it. Pure: no I/O; the
-service (`qalqan.service.monitor`) stores what these functions decide.
+service (`qalqan.service.alerts`, `qalqan.service.hits`) stores what these functions decide.
 
     open ──escalate──> escalated
     open / escalated ──confirm──> confirmed
@@ -9,6 +9,10 @@ service (`qalqan.service.monitor`) stores what these functions decide.
     open / escalated ──(system: entity delisted)──> closed_delisted
     confirmed / false_positive / closed ──reopen──> open      (supervisor)
     open / escalated ──reassign──> (unchanged)                (supervisor)
+
+Assignment: only a supervisor (or admin) assigns, by `reassign`, and only to a user whose role
+may decide alerts (never an auditor). An alert assigned to someone is decided by that person or
+a supervisor, not by another analyst.
 
 A closed-delisted alert is not reopened: the listing is gone; if it comes back, the re-screen
 raises a new alert (generation + 1, trigger "relisted").
@@ -75,8 +79,8 @@ TRANSITIONS: dict[Action, tuple[frozenset[AlertStatus], AlertStatus | None]] = {
     Action.REASSIGN: (ACTIVE, None),
 }
 
-#: Actions that may name the user an alert goes to (escalating hands it to someone).
-ASSIGNING = frozenset({Action.ESCALATE, Action.REASSIGN})
+#: Actions that may name the user an alert goes to: only a supervisor's reassignment.
+ASSIGNING = frozenset({Action.REASSIGN})
 
 _ANALYST = frozenset({Action.ESCALATE, Action.CONFIRM, Action.FALSE_POSITIVE, Action.CLOSE})
 #: Which role may take which action (the issue's roles; auditors read the audit log only).
@@ -98,8 +102,9 @@ MAX_REASON_CHARS = 10_000
 
 
 class DecisionError(ValueError):
-    """A decision that may not be taken: `kind` is "action", "role", "transition", "reason" or
-    "assignee"; the message says what was wrong and what is allowed."""
+    """A decision that may not be taken: `kind` is "action", "role", "actor", "transition",
+    "reason", "assignee" or "assigned" (the alert is someone else's); the message says what was
+    wrong and what is allowed."""
 
     def __init__(self, kind: str, message: str):
         super().__init__(message)
@@ -112,7 +117,7 @@ class Transition:
     from_status: AlertStatus
     to_status: AlertStatus
     reason: str
-    assignee: str | None = None  # set by reassign (or escalate, when given)
+    assignee: str | None = None  # set by reassign
 
 
 def _enum(kind: type[StrEnum], value: str, what: str, error_kind: str) -> Any:
@@ -123,14 +128,36 @@ def _enum(kind: type[StrEnum], value: str, what: str, error_kind: str) -> Any:
         raise DecisionError(error_kind, f"unknown {what} {value!r}; expected one of: {allowed}") from None
 
 
-def transition(status: str, action: str, role: str, reason: str, assignee: str | None = None) -> Transition:
-    """The decision `action` by a user with `role` on an alert in `status`, or DecisionError."""
+def may_decide(role: str | None) -> bool:
+    """Whether a user with `role` may decide alerts at all (an alert may be assigned only to such a user)."""
+    try:
+        return bool(ROLE_ACTIONS[Role(role or "")] & {Action.CONFIRM, Action.FALSE_POSITIVE})
+    except ValueError:
+        return False
+
+
+def transition(
+    status: str,
+    action: str,
+    role: str,
+    reason: str,
+    assignee: str | None = None,
+    *,
+    actor: str | None = None,
+    assigned_to: str | None = None,
+    assignee_role: str | None = None,
+) -> Transition:
+    """The decision `action` by `actor` with `role` on an alert in `status` (assigned to
+    `assigned_to`, if anyone), or DecisionError. `assignee_role` is the role of the user a
+    reassignment names (None: no such active user)."""
     act: Action = _enum(Action, action, "action", "action")
     who: Role = _enum(Role, role, "role", "role")
     current: AlertStatus = _enum(AlertStatus, status, "alert status", "transition")
     if act not in ROLE_ACTIONS[who]:
         may = ", ".join(sorted(a.value for a in ROLE_ACTIONS[who])) or "no alert decisions"
         raise DecisionError("role", f"role {who.value!r} may not {act.value} an alert (it may: {may})")
+    if assigned_to and actor is not None and actor != assigned_to and Action.REASSIGN not in ROLE_ACTIONS[who]:
+        raise DecisionError("assigned", f"the alert is assigned to {assigned_to!r}: only they or a supervisor may decide it")
     text = (reason or "").strip()
     if not text:
         raise DecisionError("reason", "a decision needs a reason: it is kept with the decision for audit")
@@ -144,7 +171,10 @@ def transition(status: str, action: str, role: str, reason: str, assignee: str |
     if act is Action.REASSIGN and new_assignee is None:
         raise DecisionError("assignee", "reassign needs the user to assign the alert to")
     if new_assignee is not None and act not in ASSIGNING:
-        raise DecisionError("assignee", f"{act.value} takes no assignee (only: {', '.join(sorted(a.value for a in ASSIGNING))})")
+        raise DecisionError("assignee", f"{act.value} takes no assignee (only a supervisor's reassign does)")
+    if new_assignee is not None and not may_decide(assignee_role):
+        what = "no active user" if assignee_role is None else f"role {assignee_role!r}, which cannot decide alerts"
+        raise DecisionError("assignee", f"cannot assign the alert to {new_assignee!r}: {what}")
     return Transition(act, current, target or current, text, new_assignee)
 
 

@@ -97,3 +97,59 @@ def verify_chain(
     elif head_seq < last_seq or head_hash != last_hash:
         problems.append(ChainProblem(last_seq, "inserted", f"entries after {head_seq} were added outside Qalqan (the head names entry {head_seq})"))
     return checked, problems
+
+
+# -- decisions bound to the chain -----------------------------------------------------------------
+
+#: The fields of a decision row the digest covers.
+DECISION_FIELDS = ("id", "alert_id", "actor", "action", "from_status", "to_status", "reason", "at")
+
+
+def decisions_digest(records: Iterable[dict[str, object]]) -> str:
+    """SHA-256 over the decisions one audit entry records (each a dict of DECISION_FIELDS, `at` as
+    ISO text), in id order. The entry's detail carries it, so the chain's MAC covers the rows."""
+    h = hashlib.sha256()
+    for record in sorted(records, key=lambda r: int(r["id"])):  # type: ignore[call-overload]
+        for name in DECISION_FIELDS:
+            data = str(record[name]).encode("utf-8")
+            h.update(f"|{name}:{len(data)}:".encode("ascii"))
+            h.update(data)
+    return h.hexdigest()
+
+
+def check_decisions(
+    bound: dict[int, list[dict[str, object]]], recorded: dict[int, tuple[int, str]], unbound: Iterable[int]
+) -> list[ChainProblem]:
+    """Decisions against the audit entries that record them.
+
+    `bound`: audit seq -> the decision rows that name it; `recorded`: audit seq -> (count, digest)
+    as the entries' details say (every entry that recorded decisions); `unbound`: ids of decision
+    rows that name no entry. Each mismatch is named: rows edited or added behind the log's back
+    (the digest differs), rows deleted (the entry counts more than there are), rows bound to no
+    entry or to one that never recorded decisions.
+    """
+    problems: list[ChainProblem] = []
+    for decision_id in unbound:
+        problems.append(ChainProblem(0, "decision", f"decision {decision_id} is recorded by no audit entry"))
+    for seq in sorted(set(bound) | set(recorded)):
+        rows = bound.get(seq, [])
+        if seq not in recorded:
+            ids = ", ".join(str(r["id"]) for r in rows)
+            problems.append(ChainProblem(seq, "decision", f"decisions {ids} name audit entry {seq}, which records no decisions"))
+            continue
+        count, digest = recorded[seq]
+        if len(rows) != count:
+            problems.append(ChainProblem(seq, "decision", f"audit entry {seq} records {count} decision(s); {len(rows)} found"))
+        elif not hmac.compare_digest(decisions_digest(rows), digest):
+            ids = ", ".join(str(r["id"]) for r in sorted(rows, key=lambda r: int(r["id"])))  # type: ignore[call-overload]
+            problems.append(ChainProblem(seq, "decision", f"decision(s) {ids} differ from what audit entry {seq} recorded"))
+    return problems
+
+
+def check_alert_status(alert_id: int, status: str, last_decision_to: str | None) -> ChainProblem | None:
+    """An alert's status must be where its decisions left it (open when it has none): a status
+    edited in the alerts table is named."""
+    expected = last_decision_to or "open"
+    if status != expected:
+        return ChainProblem(0, "alert", f"alert {alert_id} is {status}, but its recorded decisions leave it {expected}")
+    return None

@@ -9,19 +9,32 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+import orjson
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qalqan.model.codec import canonical_json
-from qalqan.monitoring.audit import GENESIS, ChainEntry, ChainProblem, entry_hash, head_mac, verify_chain
+
+from qalqan.monitoring.audit import (
+    DECISION_FIELDS,
+    GENESIS,
+    ChainEntry,
+    ChainProblem,
+    check_alert_status,
+    check_decisions,
+    decisions_digest,
+    entry_hash,
+    head_mac,
+    verify_chain,
+)
 from qalqan.store.db import Database, data_dir
-from qalqan.store.tables import AuditEntry, AuditHead
+from qalqan.store.tables import Alert, AuditEntry, AuditHead, Decision
 
 KEY_FILE = "audit.key"
 #: Entries read per query while verifying: bounds memory on a log of millions.
@@ -52,10 +65,6 @@ def input_hash(body: bytes | str | Any) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
 def record(
     session: Session,
     key: bytes,
@@ -66,8 +75,10 @@ def record(
     purpose: str = "",
     detail: Mapping[str, Any] | None = None,
     input_hash: str = "",
+    at: datetime | None = None,
 ) -> AuditEntry:
-    """Append one entry in `session`'s transaction (committed or rolled back with the action).
+    """Append one entry in `session`'s transaction (committed or rolled back with the action),
+    stamped `at` (default: now, UTC).
 
     The head row is locked first (FOR UPDATE on PostgreSQL; SQLite's writers are serialised by
     BEGIN IMMEDIATE), so concurrent appenders number and chain their entries one at a time.
@@ -79,7 +90,7 @@ def record(
         session.flush()
     values: dict[str, object] = {
         "seq": head.seq + 1,
-        "at": _now(),
+        "at": (at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="microseconds"),
         "actor": actor,
         "action": action,
         "target": target,
@@ -93,6 +104,19 @@ def record(
     head.seq, head.hash, head.mac = int(values["seq"]), digest, head_mac(key, int(values["seq"]), digest)  # type: ignore[call-overload]
     session.flush()
     return entry
+
+
+def decision_record(d: Decision) -> dict[str, object]:
+    """A decision row as the digest covers it."""
+    at = d.at if d.at.tzinfo is not None else d.at.replace(tzinfo=UTC)
+    values = {name: getattr(d, name) for name in DECISION_FIELDS}
+    values["at"] = at.astimezone(UTC).isoformat(timespec="microseconds")
+    return values
+
+
+def decisions_detail(decisions: Sequence[Decision]) -> dict[str, object]:
+    """What an audit entry records of the decisions it binds: their count and digest."""
+    return {"count": len(decisions), "digest": decisions_digest(decision_record(d) for d in decisions)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,10 +144,45 @@ def _entries(db: Database) -> Iterator[ChainEntry]:
         last = rows[-1].seq
 
 
+def _decision_problems(db: Database) -> list[ChainProblem]:
+    """Decision rows against the entries that record them, and alert statuses against their
+    decisions. The entries' details are trusted only because the chain's MAC covers them."""
+    recorded: dict[int, tuple[int, str]] = {}
+    bound: dict[int, list[dict[str, object]]] = {}
+    unbound: list[int] = []
+    problems: list[ChainProblem] = []
+    with db.session() as s:
+        rows = s.execute(select(AuditEntry.seq, AuditEntry.detail).where(AuditEntry.detail.contains('"decisions"')).execution_options(yield_per=VERIFY_BATCH))
+        for seq, detail in rows:
+            found = orjson.loads(detail).get("decisions")
+            if isinstance(found, dict) and "digest" in found:
+                recorded[int(seq)] = (int(found.get("count", 0)), str(found["digest"]))
+        for d in s.execute(select(Decision).order_by(Decision.id).execution_options(yield_per=VERIFY_BATCH)).scalars():
+            if d.audit_seq is None:
+                unbound.append(d.id)
+            else:
+                bound.setdefault(int(d.audit_seq), []).append(decision_record(d))
+        problems += check_decisions(bound, recorded, unbound)
+        last = select(Decision.alert_id, func.max(Decision.id).label("last")).group_by(Decision.alert_id).subquery()
+        stmt = (
+            select(Alert.id, Alert.status, Decision.to_status)
+            .outerjoin(last, last.c.alert_id == Alert.id)
+            .outerjoin(Decision, Decision.id == last.c.last)
+            .order_by(Alert.id)
+            .execution_options(yield_per=VERIFY_BATCH)
+        )
+        for alert_id, status, to_status in s.execute(stmt):
+            problem = check_alert_status(int(alert_id), status, to_status)
+            if problem is not None:
+                problems.append(problem)
+    return problems
+
+
 def verify(db: Database, key: bytes) -> VerifyReport:
-    """Check the whole chain and its head; every edited, inserted or deleted entry is named."""
+    """Check the whole chain and its head, every alert decision against the entry that records
+    it, and every alert's status against its decisions; each problem is named."""
     with db.session() as session:
         head = session.get(AuditHead, 1)
         head_values = None if head is None else (head.seq, head.hash, head.mac)
     checked, problems = verify_chain(key, _entries(db), head_values)
-    return VerifyReport(checked, problems)
+    return VerifyReport(checked, problems + _decision_problems(db))

@@ -74,6 +74,16 @@ class ListVersion(Base):
     #: When the watched population was re-screened against this version (None: not yet — the
     #: import committed but the re-screen did not finish; `Qalqan.catch_up` runs it).
     rescreened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: "accepted" (went live), "pending" (held by `monitoring.guard`: it goes live only
+    #: when an admin confirms it), "rejected" (an admin refused it, or a later import replaced it
+    #: while it waited). Only a version that went live ever closes alerts.
+    status: Mapped[str] = mapped_column(String(CODE), default="accepted", server_default="accepted")
+    #: Why it was held: [{"rule": ..., "detail": ...}] (empty when it was not).
+    held: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    #: Who confirmed, forced or rejected it, when, and why (None for an import that went live by itself).
+    decided_by: Mapped[str | None] = mapped_column(String(KEY))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class EntityRecord(Base):
@@ -186,6 +196,10 @@ class Decision(Base):
     to_status: Mapped[str] = mapped_column(String(CODE))
     reason: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: The audit entry that records this decision (its detail carries a digest of every decision
+    #: bound to it), so `audit verify` finds a decision row edited, inserted or deleted behind the
+    #: log's back. NULL only for rows written before the binding existed; verify reports them.
+    audit_seq: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
 
 class User(Base):
@@ -211,6 +225,9 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Who made it: the holder (their own key), an admin, "cli:<login>" or "system". A key made
+    #: for someone else is audited as "key.issue". None: made before issuers were recorded.
+    created_by: Mapped[str | None] = mapped_column(String(KEY))
 
 
 class AuditEntry(Base):

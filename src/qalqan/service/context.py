@@ -1,0 +1,87 @@
+"""What every use case depends on, passed explicitly: the store, the audit recorder (its key),
+the clock, and the live screener with its configuration.
+
+The use-case modules (`lists`, `fetch`, `subjects`, `rescreen`, `alerts`, `auth`, `audit`) take a
+`Context` as their first argument and never import one another's composition: the one place that
+wires them together is `service.core.Qalqan`, which nothing in `service/` imports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from qalqan.matching.config import MatchConfig, load_config
+from qalqan.matching.screener import Screener
+from qalqan.service import audit as audit_log
+from qalqan.service.clock import SYSTEM_CLOCK, Clock
+from qalqan.service.live import LiveScreener
+from qalqan.store.db import Database
+from qalqan.store.tables import AuditEntry, Decision
+
+#: The actor recorded for work the service does on its own (scheduled fetches, re-screens,
+#: closing alerts on delisted entries). No user may take this name.
+SYSTEM = "system"
+
+
+class Context:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        audit_key: bytes | None = None,
+        config: MatchConfig | None = None,
+        threshold: float | None = None,
+        clock: Clock | None = None,
+    ):
+        self.db = db
+        self.key = audit_key if audit_key is not None else audit_log.audit_key()
+        self.config = config or load_config()
+        self.threshold = self.config.threshold if threshold is None else threshold
+        self.clock: Clock = clock or SYSTEM_CLOCK
+        self.live = LiveScreener(db, self.config, self.threshold, self.clock)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with self.db.transaction() as session:
+            yield session
+
+    def audit(
+        self,
+        session: Session,
+        *,
+        actor: str,
+        action: str,
+        target: str = "",
+        purpose: str = "",
+        detail: Mapping[str, Any] | None = None,
+        input_hash: str = "",
+        decisions: Sequence[Decision] = (),
+    ) -> AuditEntry:
+        """Append an audit entry in `session`'s transaction, stamped with this context's clock.
+
+        `decisions` (alert decision rows flushed in the same transaction) are bound to the entry:
+        its detail records their count and digest, and each row names the entry, so editing the
+        decisions table is found by `audit verify`."""
+        if decisions:
+            detail = {**(detail or {}), "decisions": audit_log.decisions_detail(decisions)}
+        entry = audit_log.record(
+            session, self.key, actor=actor, action=action, target=target, purpose=purpose, detail=detail, input_hash=input_hash, at=self.clock.now()
+        )
+        for decision in decisions:
+            decision.audit_seq = entry.seq
+        return entry
+
+    @property
+    def screener(self) -> Screener:
+        """The screener over every list's live version."""
+        return self.live.screener
+
+    def live_versions(self) -> dict[str, int]:
+        return self.live.versions()
+
+    def invalidate(self) -> None:
+        self.live.invalidate()
