@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import orjson
 import pytest
 from sqlalchemy import delete, select, update
 from typer.testing import CliRunner
@@ -59,6 +60,35 @@ def test_users_and_keys(store_env: Database) -> None:
     shown = run("audit", "show", "--limit", "20", "--json")
     assert shown.exit_code == 0
     assert '"actor":"cli:operator","action":"user.create"' in shown.stdout and '"action":"key.revoke"' in shown.stdout
+
+
+@pytest.mark.parametrize("name", ["system", "anonymous", "Anonymous"])
+def test_users_add_refuses_the_services_own_actor_names(store_env: Database, name: str) -> None:
+    r = run("users", "add", name, "--role", "admin")
+    assert r.exit_code == 2 and "reserved" in r.output
+    r = run("users", "add", "key:abc", "--role", "admin")
+    assert r.exit_code == 2 and "user name" in r.output
+
+
+def test_keys_made_on_the_command_line_show_their_issuer(store_env: Database) -> None:
+    # Only the command line makes keys for auditors (the API refuses to).
+    assert run("users", "add", "ilse", "--role", "auditor").exit_code == 0
+    r = run("keys", "create", "ilse", "--label", "review")
+    assert r.exit_code == 0, r.output
+    prefix = str(auth.parse_key(r.stdout.strip().splitlines()[0]))
+    with store_env.session() as s:
+        assert s.execute(select(ApiKey.created_by).where(ApiKey.prefix == prefix)).scalar_one() == "cli:operator"
+        [issued] = s.execute(select(AuditEntry).where(AuditEntry.action == "key.issue")).scalars().all()
+    assert issued.actor == "cli:operator" and '"holder":"ilse"' in issued.detail and '"issuer":"cli:operator"' in issued.detail
+    listed = run("keys", "list", "ilse")
+    assert listed.exit_code == 0, listed.output
+    [row] = [line for line in listed.stdout.splitlines() if prefix in line]
+    assert "ilse" in row and "review" in row
+    [as_json] = [orjson.loads(line) for line in run("keys", "list", "ilse", "--json").stdout.splitlines()]
+    assert as_json["prefix"] == prefix and as_json["user"] == "ilse" and as_json["created_by"] == "cli:operator"
+    assert "cli:operator" in run("users", "list").stdout
+    assert run("keys", "list", "nobody").exit_code == 2
+    assert prefix in run("keys", "list").stdout
 
 
 def _fill(db: Database, n: int = 6) -> None:

@@ -1,4 +1,5 @@
-"""Administration: users and API keys. Admins only."""
+"""Administration: users and API keys. Admins only; keys for auditors are made only on the
+server's command line (see `service.auth`, separation of duties)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from qalqan.api.models import (
     Page,
     UserCreate,
 )
-from qalqan.api.security import require
+from qalqan.api.security import client_address, require
 from qalqan.service import auth
 from qalqan.service.auth import Principal
 
@@ -24,14 +25,12 @@ router = APIRouter(tags=["Administration"], responses={401: {"model": ErrorRespo
 
 @router.post("/users", status_code=201, summary="Add a user with a role", responses={409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}})
 def create_user(principal: Annotated[Principal, Depends(require("users:admin"))], request: Request, body: UserCreate) -> dict[str, Any]:
-    if body.role not in auth.ROLES:
-        raise HTTPException(422, detail=[{"loc": ["body", "role"], "msg": f"unknown role {body.role!r}; expected one of {', '.join(auth.ROLES)}", "type": "value_error"}])
     try:
         return auth.create_user(request.app.state.service, body.name, body.role, actor=principal.user)
-    except auth.AuthError as exc:
-        if "already exists" in str(exc):
-            raise HTTPException(409, detail=str(exc)) from None
-        raise HTTPException(422, detail=[{"loc": ["body", "name"], "msg": str(exc), "type": "value_error"}]) from None
+    except auth.Conflict as exc:
+        raise HTTPException(409, detail=str(exc)) from None
+    except auth.AuthError as exc:  # a bad or reserved name, an unknown role
+        raise HTTPException(422, detail=[{"loc": ["body", exc.field], "msg": str(exc), "type": "value_error"}]) from None
 
 
 @router.get("/users", summary="Users and their keys (prefixes only; keys are never shown again)", response_model=Page)
@@ -45,20 +44,33 @@ def list_users(
     return Page(total=total, offset=offset, limit=limit, items=items)
 
 
-@router.post("/users/{name}/keys", status_code=201, summary="Make an API key for a user: shown in this answer only", response_model=KeyCreated, responses={404: {"model": ErrorResponse}})
+@router.post(
+    "/users/{name}/keys",
+    status_code=201,
+    summary="Make an API key for a user: shown in this answer only",
+    description="A key for another user is audited as `key.issue` (issuer and holder) and shows its issuer in the user list. "
+    "Keys for auditors are refused (403): only the server's command line (`qalqan keys create NAME`) makes them.",
+    response_model=KeyCreated,
+    responses={404: {"model": ErrorResponse}},
+)
 def create_key(
     principal: Annotated[Principal, Depends(require("users:admin"))],
     request: Request,
     name: Annotated[str, Path(max_length=100)],
     body: KeyCreate | None = None,
 ) -> KeyCreated:
+    service = request.app.state.service
     label = body.label if body is not None else ""
     try:
-        key = auth.create_key(request.app.state.service, name, actor=principal.user, label=label)
+        key = auth.create_key(service, name, actor=principal.user, label=label, via_api=True)
+    except auth.NotFound as exc:
+        raise HTTPException(404, detail=str(exc)) from None
+    except auth.Forbidden as exc:
+        auth.record_denied(service, principal, str(exc), client=client_address(request), route=f"{request.method} {request.url.path}")
+        raise HTTPException(403, detail=str(exc)) from None
     except auth.AuthError as exc:
-        if "no such user" in str(exc):
-            raise HTTPException(404, detail=str(exc)) from None
-        raise HTTPException(422, detail=[{"loc": ["body", "label"], "msg": str(exc), "type": "value_error"}]) from None
+        loc = ["body", "label"] if exc.field == "label" else ["path", "name"]
+        raise HTTPException(422, detail=[{"loc": loc, "msg": str(exc), "type": "value_error"}]) from None
     return KeyCreated(user=name, prefix=auth.parse_key(key) or "", label=label, key=key)
 
 

@@ -5,7 +5,10 @@ Every route takes its principal from `Depends(require("<permission>"))` (or is m
 `app.routes` and fails for a route that declares neither.
 
 401: no key, or a key that does not authenticate (malformed, unknown, revoked, wrong, disabled
-user). 403: an authenticated user whose role lacks the route's permission.
+user). 429 with Retry-After: the client (its address as the API sees it, `request.client.host`)
+or the key's prefix failed too often and backs off (see `service.throttle`). 403: an
+authenticated user whose role lacks the route's permission. Each refusal is audited (aggregated)
+with the actor, the route (method and path), the client and the reason.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from starlette.routing import BaseRoute
 
 from qalqan.service import auth
 from qalqan.service.auth import Principal
+from qalqan.service.throttle import retry_after_header
 
 #: Marks a route that needs no key (only /healthz).
 PUBLIC = "public"
@@ -48,19 +52,37 @@ class Require:
         api_key: Annotated[str | None, Depends(_api_key)],
     ) -> Principal:
         # A plain function: argon2 and the store are blocking, so FastAPI runs it in its thread pool.
-        key = bearer.credentials if bearer is not None else api_key
-        if not key:
-            raise HTTPException(401, detail="authentication required: send an API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'", headers=_UNAUTHORIZED_HEADERS)
-        principal = auth.authenticate(request.app.state.service, key.strip())
-        if principal is None:
-            raise HTTPException(401, detail="invalid, unknown or revoked API key", headers=_UNAUTHORIZED_HEADERS)
+        service = request.app.state.service
+        key = (bearer.credentials if bearer is not None else api_key) or ""
+        client, route = client_address(request), f"{request.method} {request.url.path}"
+        try:
+            principal = auth.check_key(service, key.strip(), client=client, route=route)
+        except auth.Refused as exc:
+            raise _refusal(exc) from None
         if not principal.allows(self.permission):
-            raise HTTPException(403, detail=f"role {principal.role!r} may not do this (needs permission {self.permission!r})")
+            reason = f"role {principal.role!r} may not do this (needs permission {self.permission!r})"
+            auth.record_denied(service, principal, reason, client=client, route=route, permission=self.permission)
+            raise HTTPException(403, detail=reason)
         request.state.principal = principal
         return principal
 
     def __repr__(self) -> str:
         return f"require({self.permission!r})"
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the API sees it (behind a proxy: the proxy's, unless uvicorn is
+    told to trust its forwarded headers)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+def _refusal(exc: auth.Refused) -> HTTPException:
+    if exc.retry_after is not None:
+        wait = retry_after_header(exc.retry_after)
+        return HTTPException(429, detail=f"too many failed authentications from this client or for this key: retry after {wait} s", headers={"Retry-After": wait})
+    if exc.reason == auth.NO_KEY:
+        return HTTPException(401, detail="authentication required: send an API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'", headers=_UNAUTHORIZED_HEADERS)
+    return HTTPException(401, detail="invalid, unknown or revoked API key", headers=_UNAUTHORIZED_HEADERS)
 
 
 _required: dict[str, Require] = {}
@@ -128,12 +150,13 @@ def _purpose(purpose: str | None, header: str | None) -> str:
 
 
 def stated_purpose(purpose: PurposeQuery = None, x_purpose: PurposeHeader = None) -> str:
-    """The purpose of a screening request: query parameter `purpose` or header `X-Purpose`; required."""
+    """The purpose of a screening request or of a view of personal data (an alert, a subject):
+    query parameter `purpose` or header `X-Purpose`; required."""
     text = _purpose(purpose, x_purpose)
     if not text:
         raise HTTPException(
             422,
-            detail=[{"loc": ["query", "purpose"], "msg": "a purpose is required for screening: give the query parameter 'purpose' or the header 'X-Purpose' (e.g. 'KYC onboarding, case 4711')", "type": "missing"}],
+            detail=[{"loc": ["query", "purpose"], "msg": "a purpose is required (screening and every view of personal data are audited with it): give the query parameter 'purpose' or the header 'X-Purpose' (e.g. 'KYC onboarding, case 4711')", "type": "missing"}],
         )
     return text
 

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from qalqan.cli import _fail, app
+from qalqan.cli.base import _fail, app
 
 #: Exit code when the store cannot be opened, and when `audit verify` finds a problem.
 EXIT_FAILED = 1
@@ -25,7 +25,7 @@ EXIT_FAILED = 1
 SHOW_DEFAULT = 50
 
 users_app = typer.Typer(help="Users and their roles (analyst, supervisor, admin, auditor).", no_args_is_help=True)
-keys_app = typer.Typer(help="API keys: create (shown once) and revoke.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys: list, create (shown once) and revoke.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log: show entries, verify the hash chain.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
@@ -74,14 +74,15 @@ def users_list() -> None:
 
     service = _service()
     table = Table(title="Users")
-    for col in ("name", "role", "active", "created", "keys (prefix, label, last used)"):
+    for col in ("name", "role", "active", "created", "keys (prefix, label, made by, last used)"):
         table.add_column(col)
     offset, total = 0, None
     while total is None or offset < total:
         items, total = auth.list_users(service, offset=offset, limit=500)
         for u in items:
             keys = "\n".join(
-                f"{k['prefix']} {k['label'] or '-'} {k['last_used_at'] or 'never'}" + (" [red]revoked[/]" if k["revoked_at"] else "") for k in u["keys"]
+                f"{k['prefix']} {escape(k['label'] or '-')} by {escape(_issuer(k, u['name']))} {k['last_used_at'] or 'never'}" + (" [red]revoked[/]" if k["revoked_at"] else "")
+                for k in u["keys"]
             )
             table.add_row(escape(u["name"]), u["role"], "yes" if u["active"] else "no", (u["created_at"] or "")[:19], keys or "-")
         offset += len(items)
@@ -90,12 +91,55 @@ def users_list() -> None:
     out.print(table)
 
 
+def _issuer(key: dict[str, Any], holder: str) -> str:
+    """Who made a key, as listed: "self" for the holder's own, "?" when not recorded."""
+    made_by = key.get("created_by")
+    if made_by is None:
+        return "?"
+    return "self" if made_by == holder else str(made_by)
+
+
+@keys_app.command("list")
+def keys_list(
+    user: Annotated[str | None, typer.Argument(help="Only this user's keys")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
+) -> None:
+    """API keys (prefixes only), with their holder and who made them: a key made for someone
+    else is listed with its issuer."""
+    from qalqan.service import auth
+
+    try:
+        keys = auth.list_keys(_service(), user)
+    except auth.AuthError as exc:
+        _fail(str(exc))
+    if as_json:
+        for k in keys:
+            typer.echo(orjson.dumps(k).decode())
+        return
+    table = Table(title="API keys" if user is None else f"API keys of {escape(user)}")
+    table.add_column("prefix", no_wrap=True)  # whole: it is what `keys revoke` takes
+    for col in ("user", "label", "created", "made by", "last used", "revoked"):
+        table.add_column(col, overflow="fold")
+    for k in keys:
+        table.add_row(
+            k["prefix"],
+            escape(k["user"]),
+            escape(k["label"] or "-"),
+            (k["created_at"] or "")[:19],
+            escape(_issuer(k, k["user"])),
+            (k["last_used_at"] or "never")[:19],
+            (k["revoked_at"] or "-")[:19],
+        )
+    out.print(table)
+
+
 @keys_app.command("create")
 def keys_create(
     user: Annotated[str, typer.Argument(help="The user the key acts as")],
     label: Annotated[str, typer.Option("--label", help="What the key is for (shown in `users list`)")] = "",
 ) -> None:
-    """Make an API key and print it: the only time it is shown (only its hash is stored)."""
+    """Make an API key and print it: the only time it is shown (only its hash is stored).
+    The only way to make a key for an auditor (the API refuses to); audited as `key.issue`."""
     from qalqan.service import auth
 
     try:
