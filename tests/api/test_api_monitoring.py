@@ -56,7 +56,8 @@ def test_subject_lifecycle(api: Api) -> None:
     assert api.call("supervisor", "DELETE", "/subjects/CUST-1", params={"reason": "customer left"}).status_code == 200
     assert api.call("supervisor", "DELETE", "/subjects/CUST-1", params={"reason": "again"}).status_code == 404
     assert api.get("analyst", "/subjects").json()["total"] == 0
-    assert api.get("analyst", "/subjects/NOPE").status_code == 404
+    assert api.get("analyst", "/subjects/NOPE", params={"purpose": "case 1"}).status_code == 404
+    assert api.get("analyst", "/subjects/CUST-1").status_code == 422  # no purpose
 
 
 def test_bad_subject_names_the_field(api: Api) -> None:
@@ -117,7 +118,9 @@ def test_alert_view_and_decisions(api: Api) -> None:
     with api.service.db.session() as s:
         view = s.execute(select(AuditEntry).where(AuditEntry.action == "alert.view")).scalar_one()
     assert view.actor == "analyst" and view.purpose == "daily review" and view.target == f"alert:{alert_id}"
-    assert api.get("analyst", "/alerts/999999").status_code == 404
+    assert api.get("analyst", "/alerts/999999", params={"purpose": "daily review"}).status_code == 404
+    r = api.get("analyst", f"/alerts/{alert_id}")  # every view of personal data states its purpose
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "purpose"]
 
     url = f"/alerts/{alert_id}/decision"
     r = api.post("analyst", url, json={"action": "false_positive", "reason": ""})
@@ -129,7 +132,7 @@ def test_alert_view_and_decisions(api: Api) -> None:
     assert r.json()["status"] == "false_positive" and r.json()["decisions"][-1]["actor"] == "analyst"
     assert api.post("analyst", url, json={"action": "confirm", "reason": "x"}).status_code == 409  # not from false_positive
     r = api.post("analyst", url, json={"action": "reopen", "reason": "second look"})
-    assert r.status_code == 403 and "alerts:supervise" in r.json()["detail"]
+    assert r.status_code == 403 and "may not reopen" in r.json()["detail"]
     r = api.post("supervisor", url, json={"action": "reopen", "reason": "second look"})
     assert r.status_code == 200 and r.json()["status"] == "open"
     r = api.post("supervisor", url, json={"action": "reassign", "reason": "her case", "assignee": "nobody"})

@@ -4,17 +4,32 @@ subjects, alerts, audit and administration, over one `Qalqan` service.
 Every route but /healthz needs an API key (see `api.security`); requests are bounded in size;
 every response carries security headers; an unexpected error answers 500 with an error id and
 no stack trace (the traceback goes to the server log under the same id).
+
+No redirects: a path with a trailing slash is a 404, not a redirect to the path without it
+(Starlette builds such a redirect's absolute Location from the request's Host header, so any
+client could have the server point elsewhere). The interactive docs (`public_docs`) load
+Swagger UI from the package (`api/static/swagger-ui`), never from a CDN: they work offline and
+their Content-Security-Policy allows only 'self'.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 import re
 import secrets
+import tempfile
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qalqan.api.admin import router as admin_router
@@ -26,7 +41,7 @@ from qalqan.api.lists import router as lists_router
 from qalqan.api.routes import router
 from qalqan.api.security import require, route_permissions
 from qalqan.api.subjects import router as subjects_router
-from qalqan.api.uploads import BodyTooLarge
+from qalqan.api.uploads import UPLOADS, BodyTooLarge, UploadDir
 
 if TYPE_CHECKING:
     from qalqan.service.core import Qalqan
@@ -44,7 +59,7 @@ UPLOAD_MAX_BYTES = 512 * 1024 * 1024
 UPLOAD_PATHS = re.compile(r"^/(subjects/import|lists/[^/]+/import)$")
 
 #: Sent with every response. JSON answers need no content at all; the interactive docs load
-#: Swagger UI / ReDoc from jsDelivr (FastAPI's defaults) and run an inline bootstrap script.
+#: Swagger UI from this app and run one inline bootstrap script (allowed by its hash).
 SECURITY_HEADERS = {
     b"x-content-type-options": b"nosniff",
     b"x-frame-options": b"DENY",
@@ -53,13 +68,18 @@ SECURITY_HEADERS = {
     b"cross-origin-resource-policy": b"same-origin",
 }
 API_CSP = b"default-src 'none'; frame-ancestors 'none'"
+#: The docs page's policy: everything from this app; the one inline script by its hash (filled
+#: in by `docs_csp`); inline styles, which Swagger UI's React sets on elements; data: images,
+#: which its stylesheet uses for icons.
 DOCS_CSP = (
-    b"default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    b"font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
-    b"connect-src 'self'; worker-src blob:; frame-ancestors 'none'"
+    "default-src 'none'; script-src 'self' {script_hashes}; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"
 )
-DOCS_PATHS = ("/docs", "/redoc")
+DOCS_PATHS = ("/docs",)
+#: The vendored Swagger UI (swagger-ui-dist; see its README), served under `SWAGGER_ASSETS`.
+SWAGGER_UI_DIR = Path(__file__).parent / "static" / "swagger-ui"
+SWAGGER_ASSETS = "/docs/swagger-ui"
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
 #: Sent when the request came over TLS (directly, or via a proxy uvicorn trusts): one year.
 HSTS = b"max-age=31536000"
 
@@ -180,17 +200,18 @@ class CatchAll:
 
 
 class SecurityHeaders:
-    """Adds `SECURITY_HEADERS` and a Content-Security-Policy to every response."""
+    """Adds `SECURITY_HEADERS` and a Content-Security-Policy to every response (`docs_csp` for
+    the docs page)."""
 
-    def __init__(self, app: ASGIApp):
-        self.app = app
+    def __init__(self, app: ASGIApp, docs_csp: bytes = API_CSP):
+        self.app, self.docs_csp = app, docs_csp
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
-        csp = DOCS_CSP if path in DOCS_PATHS else API_CSP
+        csp = self.docs_csp if path in DOCS_PATHS else API_CSP
         tls = scope.get("scheme") == "https"
 
         async def with_headers(message: Message) -> None:
@@ -227,6 +248,53 @@ class _Derived:
             return self.values
 
 
+def swagger_page(title: str) -> HTMLResponse:
+    """The Swagger UI page, all of whose URLs are relative to `/docs` (so the page works behind
+    a proxy that mounts the app under a prefix) and point into this app."""
+    return get_swagger_ui_html(
+        openapi_url="openapi.json",
+        title=f"{title} - API docs",
+        swagger_js_url=f"{SWAGGER_ASSETS.lstrip('/')}/swagger-ui-bundle.js",
+        swagger_css_url=f"{SWAGGER_ASSETS.lstrip('/')}/swagger-ui.css",
+        swagger_favicon_url=f"{SWAGGER_ASSETS.lstrip('/')}/favicon-32x32.png",
+        # Swagger UI would otherwise send the description to validator.swagger.io for a badge.
+        swagger_ui_parameters={"validatorUrl": None},
+    )
+
+
+def docs_csp(page: HTMLResponse) -> bytes:
+    """`DOCS_CSP` allowing exactly the inline scripts of `page` (by their SHA-256)."""
+    body = bytes(page.body).decode()
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(m.encode()).digest()).decode()}'" for m in _INLINE_SCRIPT.findall(body))
+    return DOCS_CSP.format(script_hashes=hashes).encode()
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _printable(value: Any) -> Any:
+    """A JSON-like value with lone surrogates replaced by U+FFFD, so it can be encoded."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_printable(k): _printable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_printable(v) for v in value]
+    return value
+
+
+async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422, made safe to encode: the errors echo the offending input, and an input
+    refused for holding a lone surrogate would otherwise fail to encode (a 500)."""
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse(status_code=422, content={"detail": _printable(jsonable_encoder(exc.errors()))})
+
+
+def _private_dirs(data: Path) -> list[str]:
+    """Server directories no message a job stores may show (see `JobRunner`)."""
+    return [str(data.resolve()), tempfile.gettempdir(), str(Path(tempfile.gettempdir()).resolve())]
+
+
 def create_app(
     service: Qalqan,
     *,
@@ -234,14 +302,19 @@ def create_app(
     max_body_bytes: int = MAX_BODY_BYTES,
     upload_max_bytes: int = UPLOAD_MAX_BYTES,
     public_docs: bool = False,
+    data_dir: Path | None = None,
 ) -> FastAPI:
     """The HTTP API over `service`. `banner` (e.g. the demo-list warning) is shown in the API
-    description and repeated in every screening answer.
+    description and repeated in every screening answer. Uploads are kept in `data_dir`
+    (default: the store's, QALQAN_DATA) under `uploads/`.
 
     Every route but `/healthz` needs a key, the API description included: `GET /openapi.json`
     answers any role. `public_docs=True` (`qalqan serve --public-docs`, for development) serves
-    FastAPI's usual unauthenticated `/docs`, `/redoc` and `/openapi.json` instead: a browser
-    cannot send a key when it loads the interactive pages."""
+    an unauthenticated `/docs` (Swagger UI, from the package) and `/openapi.json` instead: a
+    browser cannot send a key when it loads the interactive pages.
+
+    Creating the app is its start: upload files a crashed process left are removed, and jobs
+    left queued or running are marked interrupted (`api.jobs`)."""
     description = (
         "Sanctions screening with explained cross-script scores, and the monitoring service: "
         "versioned lists, a watched population re-screened on every list change, alerts and "
@@ -253,26 +326,48 @@ def create_app(
     )
     if banner:
         description = f"**{banner}**\n\n" + description
+    common: dict[str, Any] = {"title": "Qalqan", "version": _version(), "description": description, "docs_url": None, "redoc_url": None, "redirect_slashes": False}
+    page_csp = API_CSP
     if public_docs:
-        app = FastAPI(title="Qalqan", version=_version(), description=description)
+        app = FastAPI(**common)
+        page = swagger_page(app.title)
+        page_csp = docs_csp(page)
+
+        @app.get("/docs", include_in_schema=False)
+        def swagger_ui() -> HTMLResponse:
+            return page
+
+        app.mount(SWAGGER_ASSETS, StaticFiles(directory=SWAGGER_UI_DIR), name="swagger-ui")
     else:
-        app = FastAPI(title="Qalqan", version=_version(), description=description, docs_url=None, redoc_url=None, openapi_url=None)
+        app = FastAPI(**common, openapi_url=None)
 
         @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require("docs:read"))])
         def openapi_document() -> dict[str, Any]:
             return app.openapi()
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.state.service = service
     app.state.banner = banner
     app.state.derived = _Derived()
-    app.state.jobs = JobRunner(service)
+    data = data_dir if data_dir is not None else _store_data_dir()
+    app.state.uploads = UploadDir(data / UPLOADS)
+    if app.state.uploads.removed:
+        log.info("removed %d upload(s) left by an earlier run", len(app.state.uploads.removed))
+    app.state.jobs = JobRunner(service, private_dirs=_private_dirs(data))
+    app.state.jobs.interrupt_unfinished()
     for r in (router, lists_router, subjects_router, alerts_router, jobs_router, audit_router, admin_router):
         app.include_router(r)
     # Added innermost first: SecurityHeaders wraps CatchAll wraps BodyLimit wraps the routes.
     app.add_middleware(BodyLimit, limit=max_body_bytes, upload_limit=upload_max_bytes)
     app.add_middleware(CatchAll)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, docs_csp=page_csp)
     app.state.route_permissions = route_permissions(app)
     return app
+
+
+def _store_data_dir() -> Path:
+    from qalqan.store.db import data_dir
+
+    return data_dir()
 
 
 def _version() -> str:

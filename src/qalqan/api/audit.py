@@ -9,9 +9,11 @@ from sqlalchemy import func, select
 
 from qalqan.api.models import (
     DEFAULT_PAGE,
-    MAX_PAGE,
     ErrorResponse,
+    Limit,
+    Offset,
     Page,
+    StorableFilter,
     VerifyResponse,
 )
 from qalqan.api.security import require
@@ -46,11 +48,11 @@ def entry_dict(e: AuditEntry) -> dict[str, Any]:
 def read_audit(
     principal: Annotated[Principal, Depends(require("audit:read"))],
     request: Request,
-    actor: Annotated[str | None, Query(max_length=200)] = None,
-    action: Annotated[str | None, Query(max_length=64, description="e.g. screen, login, login.failed, alert.view, alert.decide, list.import")] = None,
-    target: Annotated[str | None, Query(max_length=200, description="e.g. alert:12, list:un, subject:CUST-1")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+    actor: Annotated[str | None, Query(max_length=200), StorableFilter] = None,
+    action: Annotated[str | None, Query(max_length=64, description="e.g. screen, login, login.failed, alert.view, alert.decide, list.import"), StorableFilter] = None,
+    target: Annotated[str | None, Query(max_length=200, description="e.g. alert:12, list:un, subject:CUST-1"), StorableFilter] = None,
+    offset: Offset = 0,
+    limit: Limit = DEFAULT_PAGE,
 ) -> Page:
     cond = []
     if actor:

@@ -4,14 +4,49 @@ The /match shapes follow yente's (`yente/data/common.py`: EntityExample, EntityM
 EntityMatches, EntityMatchResponse, ScoredEntityResponse, FeatureDoc) field for field, so a
 yente client works unchanged. Qalqan adds fields a yente client ignores: `explanation` on each
 result (the structured per-feature evidence), and `algorithm` / `notes` on the response.
+
+Every text a request brings in is `Text` (or `Identifier`): JSON can carry a lone UTF-16
+surrogate (`"\\ud800"`), which has no UTF-8 form, so the audit entry or the row it would end up
+in could not be written; such text is refused here, with a 422 naming the field. Integers that
+reach the database (`Offset`, ids, version numbers) are bounded by the column they meet: the
+driver cannot bind a larger one.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Query
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
+
+from qalqan.model.identifiers import check_identifier, check_text
+
+#: Largest BIGINT (ids; SQL OFFSET takes one too).
+MAX_BIGINT = 2**63 - 1
+#: Largest INTEGER (version numbers are INTEGER columns: PostgreSQL refuses a larger value).
+MAX_INTEGER = 2**31 - 1
+
+
+def _storable_text(value: str, info: ValidationInfo) -> str:
+    return check_text(value, info.field_name or "text")
+
+
+def _identifier(value: str, info: ValidationInfo) -> str:
+    return check_identifier(value, info.field_name or "id")
+
+
+def _storable_filter(value: str | None, info: ValidationInfo) -> str | None:
+    return None if value is None else check_text(value, info.field_name or "text")
+
+
+#: Free text from a request (a name, a reason): anything but NUL and lone surrogates.
+Text = Annotated[str, AfterValidator(_storable_text)]
+#: For an optional query parameter compared with a column (PostgreSQL refuses NUL in a query):
+#: `Annotated[str | None, Query(...), StorableFilter]`.
+StorableFilter = AfterValidator(_storable_filter)
+#: An identifier from a request (a subject id): see `qalqan.model.identifiers`.
+Identifier = Annotated[str, AfterValidator(_identifier)]
 
 
 class ErrorResponse(BaseModel):
@@ -23,17 +58,17 @@ class EntityExample(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True)
 
-    id: str | None = Field(None, examples=["my-entity-id"])
-    schema_: str = Field(..., alias="schema", examples=["Person"])
-    properties: dict[str, str | list[str]] = Field(
+    id: Text | None = Field(None, examples=["my-entity-id"])
+    schema_: Text = Field(..., alias="schema", examples=["Person"])
+    properties: dict[Text, Text | list[Text]] = Field(
         ...,
         examples=[{"name": ["John Doe"], "birthDate": ["1975-04-21"], "nationality": ["us"]}],
     )
 
 
 class EntityMatchQuery(BaseModel):
-    weights: dict[str, float] = Field({}, examples=[{"name_literal": 0.8}])
-    queries: dict[str, EntityExample]
+    weights: dict[Text, float] = Field({}, examples=[{"name_literal": 0.8}])
+    queries: dict[Text, EntityExample]
 
 
 class TotalSpec(BaseModel):
@@ -43,6 +78,9 @@ class TotalSpec(BaseModel):
 
 class AlignedToken(BaseModel):
     """One step of a name alignment: which query token met which candidate token, and how."""
+
+    # As in FeatureExplanation: what the engine adds to a step (its Latin forms, keys) passes through.
+    model_config = ConfigDict(extra="allow")
 
     query: str | None
     candidate: str | None
@@ -141,6 +179,10 @@ class HealthResponse(BaseModel):
 DEFAULT_PAGE = 50
 MAX_PAGE = 1000
 
+#: Paging parameters of the list routes.
+Offset = Annotated[int, Query(ge=0, le=MAX_BIGINT, description="Items to skip")]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Items per page (at most {MAX_PAGE})")]
+
 
 class Page(BaseModel):
     """One page of a list response: `total` items match, `items` holds those from `offset`."""
@@ -160,7 +202,7 @@ class JobStarted(BaseModel):
 class JobResponse(BaseModel):
     id: str
     kind: str = Field(..., examples=["subjects.import", "list.import", "list.fetch"])
-    status: str = Field(..., examples=["queued", "running", "done", "failed"])
+    status: str = Field(..., examples=["queued", "running", "done", "failed", "interrupted"], description="interrupted: the server restarted before the job finished")
     done: int
     total: int | None
     error: str | None
@@ -173,14 +215,14 @@ class JobResponse(BaseModel):
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(..., min_length=1, max_length=100, examples=["aigerim"])
-    role: str = Field(..., examples=["analyst"], description="analyst | supervisor | admin | auditor")
+    name: Text = Field(..., min_length=1, max_length=100, examples=["aigerim"])
+    role: Text = Field(..., examples=["analyst"], description="analyst | supervisor | admin | auditor")
 
 
 class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    label: str = Field("", max_length=200, examples=["case-management integration"])
+    label: Text = Field("", max_length=200, examples=["case-management integration"])
 
 
 class KeyCreated(BaseModel):
@@ -193,9 +235,9 @@ class KeyCreated(BaseModel):
 class Decide(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    action: str = Field(..., examples=["false_positive"], description="escalate | confirm | false_positive | close | reopen | reassign")
-    reason: str = Field(..., examples=["Different date of birth and nationality; same common name."])
-    assignee: str | None = Field(None, description="reassign: the user the alert goes to")
+    action: Text = Field(..., examples=["false_positive"], description="escalate | confirm | false_positive | close | reopen | reassign")
+    reason: Text = Field(..., examples=["Different date of birth and nationality; same common name."])
+    assignee: Text | None = Field(None, description="reassign: the user the alert goes to")
 
 
 class SubjectIn(BaseModel):
@@ -203,16 +245,16 @@ class SubjectIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    schema_: str | None = Field(None, alias="schema", examples=["Person"])
-    name: str = Field(..., examples=["Ivan Petrov"])
-    birth_date: str | None = Field(None, examples=["1970-01-31"])
-    nationality: str | None = Field(None, examples=["kz"])
-    gender: str | None = Field(None, examples=["male"])
-    document_number: str | None = Field(None, examples=["N1234567"])
+    schema_: Text | None = Field(None, alias="schema", examples=["Person"])
+    name: Text = Field(..., examples=["Ivan Petrov"])
+    birth_date: Text | None = Field(None, examples=["1970-01-31"])
+    nationality: Text | None = Field(None, examples=["kz"])
+    gender: Text | None = Field(None, examples=["male"])
+    document_number: Text | None = Field(None, examples=["N1234567"])
 
 
 class SubjectCreate(SubjectIn):
-    id: str = Field(..., min_length=1, max_length=200, description="The client's own system id", examples=["CUST-000123"])
+    id: Identifier = Field(..., min_length=1, max_length=200, description="The client's own system id", examples=["CUST-000123"])
 
 
 class VerifyResponse(BaseModel):

@@ -33,6 +33,7 @@ from qalqan.api.security import body_hash, public, require, stated_purpose
 from qalqan.matching.screener import Screener
 from qalqan.model import ListInfo
 from qalqan.service.auth import Principal
+from qalqan.sources.registry import RESERVED_LIST_NAMES
 
 #: yente's defaults, so a client that sends no parameters sees the same page size and cut-off.
 DEFAULT_LIMIT = 5  # yente MATCH_PAGE
@@ -40,8 +41,8 @@ MAX_LIMIT = 500  # yente MAX_MATCHES
 DEFAULT_CUTOFF = 0.5  # yente SCORE_CUTOFF: results below it are not returned at all
 #: Queries per request (yente's MAX_BATCH): bounds one request's CPU time in the thread pool.
 MAX_QUERIES = 100
-#: Names that mean "every loaded list" (yente's collection names).
-ALL_LISTS = ("default", "sanctions")
+#: Names that mean "every loaded list" (yente's collection names): no list may take them.
+ALL_LISTS = RESERVED_LIST_NAMES
 #: Algorithm names accepted without a note: ours, and yente's aliases for "the best one".
 OUR_ALGORITHMS = ("qalqan", "best", "default")
 

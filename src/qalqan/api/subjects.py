@@ -6,25 +6,38 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from pydantic import AfterValidator
 
 from qalqan.api.jobs import started
 from qalqan.api.models import (
     DEFAULT_PAGE,
-    MAX_PAGE,
     ErrorResponse,
     JobStarted,
+    Limit,
+    Offset,
     Page,
     SubjectCreate,
     SubjectIn,
 )
-from qalqan.api.security import optional_purpose, require
+from qalqan.api.security import optional_purpose, require, stated_purpose
 from qalqan.api.uploads import Upload, receive_upload
 from qalqan.model import ListError
+from qalqan.model.identifiers import check_identifier, check_text
 from qalqan.service.auth import Principal
 
 router = APIRouter(tags=["Subjects"], responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}})
 
-ExternalId = Annotated[str, Path(description="The client's own system id", max_length=200)]
+
+
+def _subject_id(value: str) -> str:
+    return check_identifier(value, "subject id")
+
+
+def _reason(value: str) -> str:
+    return check_text(value, "reason")
+
+
+ExternalId = Annotated[str, Path(description="The client's own system id", max_length=200), AfterValidator(_subject_id)]
 
 
 def _record(body: SubjectIn) -> dict[str, Any]:
@@ -39,13 +52,13 @@ def _rejected(errors: list[dict[str, Any]]) -> HTTPException:
 def list_subjects(
     principal: Annotated[Principal, Depends(require("subjects:read"))],
     request: Request,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+    offset: Offset = 0,
+    limit: Limit = DEFAULT_PAGE,
     removed: Annotated[bool, Query(description="Include removed subjects (their data is erased)")] = False,
 ) -> Page:
-    from qalqan.service import monitor
+    from qalqan.service import subjects
 
-    page = monitor.list_subjects(request.app.state.service, offset=offset, limit=limit, include_removed=removed)
+    page = subjects.list_subjects(request.app.state.service, offset=offset, limit=limit, include_removed=removed)
     return Page(total=page.total, offset=page.offset, limit=page.limit, items=page.items)
 
 
@@ -56,9 +69,9 @@ def add_subject(
     request: Request,
     body: SubjectCreate,
 ) -> dict[str, Any]:
-    from qalqan.service import monitor
+    from qalqan.service import subjects
 
-    result = monitor.add_subjects(request.app.state.service, [_record(body)], actor=principal.user, purpose=purpose)
+    result = subjects.add_subjects(request.app.state.service, [_record(body)], actor=principal.user, purpose=purpose)
     if result.errors:
         raise _rejected(result.errors)
     return {"id": body.id, **result.as_dict()}
@@ -67,13 +80,13 @@ def add_subject(
 @router.get("/subjects/{external_id}", summary="A subject and its alerts (the view is audited)", responses={404: {"model": ErrorResponse}})
 def get_subject(
     principal: Annotated[Principal, Depends(require("subjects:read"))],
-    purpose: Annotated[str, Depends(optional_purpose)],
+    purpose: Annotated[str, Depends(stated_purpose)],
     request: Request,
     external_id: ExternalId,
 ) -> dict[str, Any]:
-    from qalqan.service import monitor
+    from qalqan.service import subjects
 
-    found = monitor.get_subject(request.app.state.service, external_id, actor=principal.user, purpose=purpose)
+    found = subjects.get_subject(request.app.state.service, external_id, actor=principal.user, purpose=purpose)
     if found is None:
         raise HTTPException(404, detail=f"No such subject: {external_id!r}")
     return found
@@ -87,13 +100,13 @@ def update_subject(
     external_id: ExternalId,
     body: SubjectIn,
 ) -> dict[str, Any]:
-    from qalqan.service import monitor
+    from qalqan.service import subjects
 
     try:
-        return monitor.update_subject(request.app.state.service, external_id, _record(body), actor=principal.user, purpose=purpose)
-    except monitor.SubjectNotFound as exc:
+        return subjects.update_subject(request.app.state.service, external_id, _record(body), actor=principal.user, purpose=purpose)
+    except subjects.SubjectNotFound as exc:
         raise HTTPException(404, detail=str(exc)) from None
-    except monitor.SubjectError as exc:
+    except subjects.SubjectError as exc:
         raise HTTPException(422, detail=[{"loc": ["body", exc.field or "body"], "msg": str(exc), "type": "value_error"}]) from None
 
 
@@ -102,13 +115,13 @@ def remove_subject(
     principal: Annotated[Principal, Depends(require("subjects:write"))],
     request: Request,
     external_id: ExternalId,
-    reason: Annotated[str, Query(min_length=1, max_length=10_000, description="Why (recorded with the closed alerts and in the audit log)")],
+    reason: Annotated[str, Query(min_length=1, max_length=10_000, description="Why (recorded with the closed alerts and in the audit log)"), AfterValidator(_reason)],
 ) -> dict[str, Any]:
-    from qalqan.service import monitor
+    from qalqan.service import subjects
 
     try:
-        removed = monitor.remove_subject(request.app.state.service, external_id, actor=principal.user, reason=reason)
-    except monitor.SubjectError as exc:
+        removed = subjects.remove_subject(request.app.state.service, external_id, actor=principal.user, reason=reason)
+    except subjects.SubjectError as exc:
         raise HTTPException(422, detail=[{"loc": ["query", exc.field or "reason"], "msg": str(exc), "type": "value_error"}]) from None
     if not removed:
         raise HTTPException(404, detail=f"No such subject: {external_id!r}")
@@ -145,22 +158,24 @@ async def import_subjects(
     `id,schema,name,birth_date,nationality,gender,document_number` (CSV with a header, or one JSON
     object per line). Send the file as the body (`curl --data-binary @people.csv`). Rows are upserted by id and screened on arrival; bad rows are
     reported in the job's result by row and field. Follow the job at /jobs/{id}."""
-    from qalqan.service import monitor
+    from qalqan.service import subjects
 
     upload = await receive_upload(request)
     try:
         total = await run_in_threadpool(_count_records, upload)
     except ListError as exc:
         upload.remove()
-        raise HTTPException(422, detail=[{"loc": ["body"], "msg": str(exc), "type": "value_error"}]) from None
+        message = request.app.state.jobs.redact(str(exc), upload.redactions)
+        raise HTTPException(422, detail=[{"loc": ["body"], "msg": message, "type": "value_error"}]) from None
     except BaseException:
         upload.remove()
         raise
     service = request.app.state.service
 
     def work(progress: Any) -> dict[str, Any]:
-        result = monitor.import_subjects_file(service, upload.path, actor=principal.user, purpose=purpose, progress=lambda done: progress(done, total)).as_dict()
+        result = subjects.import_subjects_file(service, upload.path, actor=principal.user, purpose=purpose, progress=lambda done: progress(done, total)).as_dict()
         return {**result, "done": result["rows"], "total": result["rows"]}
 
-    job = await run_in_threadpool(request.app.state.jobs.start, "subjects.import", principal.user, work, cleanup=upload.remove, total=total)
+    jobs = request.app.state.jobs
+    job = await run_in_threadpool(lambda: jobs.start("subjects.import", principal.user, work, cleanup=upload.remove, total=total, redactions=upload.redactions))
     return started(job)

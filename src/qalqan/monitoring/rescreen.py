@@ -24,6 +24,7 @@ from qalqan.matching.index import Rarity
 from qalqan.matching.screener import Screener
 from qalqan.model import Entity, ListInfo, Match, Query
 from qalqan.model.codec import content_hash
+from qalqan.model.identifiers import check_identifier, check_text
 from qalqan.names.tokens import Token, skeleton
 from qalqan.sources.queries import QUERY_COLUMNS, QueryRow, to_query_row
 
@@ -35,6 +36,8 @@ DATA_COLUMNS = tuple(c for c in QUERY_COLUMNS if c != "id")
 #: Float slack in the coverage bound: rarity sums are compared in a different order than the
 #: index adds them; a hair of tolerance keeps the prefilter on the safe (inclusive) side.
 _COVERAGE_SLACK = 1e-9
+#: The longest subject id: what the store's column holds (PostgreSQL refuses a longer one).
+MAX_ID_CHARS = 200
 
 
 #: The entity fields `compile_entity` reads: an amendment touching none of them (notes, record
@@ -88,6 +91,9 @@ def prepare_subject(values: Mapping[str, Any], row: int) -> SubjectRecord | RowE
     external_id = _clean(raw_id) if raw_id is not None and not isinstance(raw_id, bool) else ""
     if not isinstance(external_id, str) or not external_id:
         return RowError(row, "id", "missing id: every subject needs the client's own system id")
+    problem = _unstorable(external_id, values)
+    if problem is not None:
+        return RowError(row, *problem)
     parsed: QueryRow = to_query_row((row, dict(values)))
     if parsed.query is None:
         return RowError(row, parsed.field, parsed.error or "unusable record")
@@ -95,6 +101,26 @@ def prepare_subject(values: Mapping[str, Any], row: int) -> SubjectRecord | RowE
     data["schema"] = parsed.query.schema
     data = {k: v for k, v in data.items() if v}
     return SubjectRecord(str(parsed.id), parsed.query.schema, data["name"], data, content_hash(data), parsed.query)
+
+
+def _unstorable(external_id: str, values: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(field, why) when the id is no usable identifier (`model.identifiers`: control, bidi or
+    surrogate characters, too long for the store) or a data value cannot be stored as text (NUL,
+    a lone surrogate: PostgreSQL and the audit log's JSON refuse them), else None."""
+    try:
+        check_identifier(external_id, "subject id")
+    except ValueError as exc:
+        return "id", str(exc)
+    if len(external_id) > MAX_ID_CHARS:
+        return "id", f"subject id is {len(external_id)} characters long; at most {MAX_ID_CHARS}"
+    for column in DATA_COLUMNS:
+        value = values.get(column)
+        try:
+            if isinstance(value, str):
+                check_text(value, column)
+        except ValueError as exc:
+            return column, str(exc)
+    return None
 
 
 def query_of(external_id: str, data: Mapping[str, Any]) -> Query:

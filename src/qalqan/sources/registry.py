@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from qalqan.model import Entity, ListError, ListInfo, Report
+from qalqan.model.identifiers import check_identifier
 from qalqan.sources import canada, ftm, ofac, un
 from qalqan.sources import csv as csv_reader
 from qalqan.sources.common import Parsed
@@ -26,6 +27,11 @@ FORMATS = ("un", "ofac", "canada", "ftm", "csv")
 SNIFF_BYTES = 8192
 #: Fixed list names (used in entity ids); csv and ftm lists are named after their file.
 LIST_NAMES = {"un": "un", "ofac": "ofac", "canada": "ca"}
+#: Names no list may take: the HTTP API's `/match/default` and `/match/sanctions` (yente's
+#: collection names) screen against every list, so a list so named could never be chosen alone.
+RESERVED_LIST_NAMES = ("default", "sanctions")
+#: The longest list name: what the store's column holds.
+MAX_LIST_NAME = 64
 _XML_ROOTS = {"CONSOLIDATED_LIST": "un", "sdnList": "ofac", "data-set": "canada"}
 _SPEC = re.compile(r"^(un|ofac|canada|ftm|csv):(.+)$", re.I)
 
@@ -80,6 +86,17 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _check_list_name(file: str, name: str) -> None:
+    """A list name is an identifier (no control or bidi characters), fits the store's column,
+    and is none of the names `/match/{list}` reads as "every list"."""
+    try:
+        check_identifier(name, "list name", reserved=RESERVED_LIST_NAMES)
+    except ValueError as exc:
+        raise ListError(file, str(exc), field="name") from None
+    if len(name) > MAX_LIST_NAME:
+        raise ListError(file, f"list name is {len(name)} characters long; at most {MAX_LIST_NAME}", field="name")
+
+
 def read_list(spec: str, report: Report | None = None, name: str | None = None) -> LoadedList:
     """Read a whole list from "PATH" or "FORMAT:PATH". Raises ListError if it cannot be used as a whole.
 
@@ -98,6 +115,7 @@ def read_list(spec: str, report: Report | None = None, name: str | None = None) 
         fmt = detect_format(path)
     report = report if report is not None else Report()
     list_name = name or LIST_NAMES.get(fmt) or path.stem
+    _check_list_name(file, list_name)
     loaded_at = datetime.now(UTC).isoformat(timespec="seconds")
     try:
         sha = _sha256(path)
