@@ -22,7 +22,7 @@ from typing import IO, Any
 import orjson
 
 from qalqan.matching.screener import Screener
-from qalqan.sources.queries import QueryRow, Record, read_records, to_query_row
+from qalqan.sources.queries import QueryRow, Record, Warn, read_records, to_query_row
 
 #: Rows per task sent to a worker: large enough that pickling and IPC overhead are small next to
 #: scoring, small enough that the progress bar moves and memory per chunk stays a few MB.
@@ -108,15 +108,17 @@ def screen_file(
     chunk: int = DEFAULT_CHUNK,
     cutoff: float | None = None,
     progress: bool | None = None,
+    on_warning: Warn | None = None,
 ) -> BatchStats:
     """Screen every record of `input_path` and write one JSON line per record to `out`.
 
     `screener` is a Screener or a zero-argument factory (called once, here, before forking).
     The input's columns are checked before anything is written (ListError on a bad column).
-    `progress`: None shows a Rich bar on stderr only when stderr is a terminal.
+    `progress`: None shows a Rich bar on stderr only when stderr is a terminal. `on_warning`
+    hears what the caller should know about the input (e.g. the encoding it was read in).
     """
     global _SCREENER, _SETTINGS
-    rows = read_records(input_path)  # validates the columns now, before any output
+    rows = read_records(input_path, on_warning)  # settles encoding and columns now, before any output
     built: Screener = screener if isinstance(screener, Screener) or hasattr(screener, "match") else screener()  # type: ignore[assignment,operator]
     if progress is None:
         progress = sys.stderr.isatty()

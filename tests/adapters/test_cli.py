@@ -33,7 +33,7 @@ def test_screen_csv_to_stdout(tmp_path: Path, fake_registry: FakeRegistry) -> No
     src = tmp_path / "in.csv"
     src.write_text("id,name,birth_date,nationality\na1,Borislav Quennerstedt,1971-05-02,Kazakhstan\na2,Nobody Unlisted Here,,\na3,Bad Date,1960-13-45,\n")
     r = runner.invoke(app, ["screen", str(src), "--list", "tl.csv", "--list", "csv:ol.csv", "--no-progress"])
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == cli.EXIT_ROWS_FAILED == 2, r.output  # a row could not be screened
     out = lines(r.stdout)
     assert [x["id"] for x in out] == ["a1", "a2", "a3"]
     assert out[0]["matches"][0]["entity_id"] == "tl-1" and out[0]["matches"][0]["list"] == "tl"
@@ -41,6 +41,7 @@ def test_screen_csv_to_stdout(tmp_path: Path, fake_registry: FakeRegistry) -> No
     assert out[2]["field"] == "birth_date" and "a3" in out[2]["error"]
     assert fake_registry.calls == ["tl.csv", "csv:ol.csv"]
     assert "3 records" in r.stderr and "1 with a match" in r.stderr and "1 could not be screened" in r.stderr
+    assert "1 of 3 rows could not be screened" in r.stderr and isinstance(r.exception, SystemExit)
 
 
 def test_screen_jsonl_to_file(tmp_path: Path, fake_registry: FakeRegistry) -> None:
@@ -119,24 +120,33 @@ def _serve_env(tmp_path: Path) -> dict[str, str]:
 
 def test_serve_on_demo_list_says_so_and_watches_the_demo_population(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     started: dict[str, Any] = {}
-    monkeypatch.setattr("uvicorn.run", lambda app_, host, port: started.update(app=app_, host=host, port=port))
+
+    def run_server(app_: Any, host: str, port: int, on_ready: Any) -> None:
+        started.update(app=app_, host=host, port=port)
+        on_ready()
+
+    monkeypatch.setattr(cli, "_run_server", run_server)
     monkeypatch.setattr(cli, "_un_url", lambda: f"http://127.0.0.1:{closed_port()}/consolidated.xml")
     monkeypatch.setattr(cli, "SERVE_FETCH_TIMEOUT", 2.0)
     r = runner.invoke(app, ["serve", "--port", "8765", "--demo-population"], env=_serve_env(tmp_path))
     assert r.exit_code == 0, r.output
     assert "DEMO LIST OF FICTIONAL NAMES — NOT FOR SCREENING" in r.stderr
-    assert "Admin API key (shown once" in r.stderr and "qk_" in r.stderr
+    # The bootstrap key goes to a file only its owner may read, never to the (logged) terminal.
+    key_file = tmp_path / "admin-bootstrap.key"
+    assert f"Admin API key written to {key_file} (readable by you only)" in r.stderr
+    assert key_file.read_text().startswith("qk_") and (key_file.stat().st_mode & 0o777) == 0o600
+    assert "qk_" not in r.stderr
     assert "curl -s -H" in r.stderr and "http://127.0.0.1:8765/alerts?status=open" in r.stderr
     assert started["host"] == "127.0.0.1" and started["port"] == 8765
     assert (tmp_path / "qalqan.db").is_file()
 
-    from qalqan.service import monitor
+    from qalqan.service import alerts, subjects
     from qalqan.service.core import Qalqan
 
     service = Qalqan.open(f"sqlite:///{tmp_path / 'qalqan.db'}", audit_key=bytes.fromhex((tmp_path / "audit.key").read_text()))
     assert service.live_versions().keys() == {"demo"}
-    assert monitor.list_subjects(service, offset=0, limit=1).total == 256
-    alerts = monitor.list_alerts(service, status="open", limit=50).items
+    assert subjects.list_subjects(service, offset=0, limit=1).total == 256
+    alerts = alerts.list_alerts(service, status="open", limit=50).items
     # The two people of the demo population spelled like fictional demo-list entries.
     assert sorted(a["entity_caption"] for a in alerts) == ["Karim Yusuf al-Fayruzi", "Samira Hadi al-Qamari"]
 
@@ -144,11 +154,11 @@ def test_serve_on_demo_list_says_so_and_watches_the_demo_population(tmp_path: Pa
     r = runner.invoke(app, ["serve", "--port", "8765", "--demo-population"], env=_serve_env(tmp_path))
     assert r.exit_code == 0, r.output
     assert "Admin API key" not in r.stderr
-    assert monitor.list_subjects(service, offset=0, limit=1).total == 256
+    assert subjects.list_subjects(service, offset=0, limit=1).total == 256
 
 
 def test_serve_list_error_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("uvicorn.run", lambda *a, **k: pytest.fail("must not start"))
+    monkeypatch.setattr(cli, "_run_server", lambda *a, **k: pytest.fail("must not start"))
     broken = tmp_path / "broken.xml"
     broken.write_text("<CONSOLIDATED_LIST><INDIVIDUALS><INDIVIDUAL><DATAID>1</DATAID>", encoding="utf-8")
     r = runner.invoke(app, ["serve", "--list", f"un:{broken}"], env=_serve_env(tmp_path))

@@ -73,8 +73,26 @@ def test_demo_when_fetch_fails(tmp_path: Path) -> None:
     # The real downloader against a closed local port: no network needed, fails at once.
     got = resolve_serve_lists(env={"QALQAN_DATA": str(tmp_path)}, url=closed_url(), timeout=2.0)
     assert got.demo and got.specs == [f"csv:{demo_list_path()}"]
-    assert any("could not fetch" in n and "127.0.0.1" in n for n in got.notes)
+    assert got.notes == [f"offline: could not fetch the UN list ({got.failure})"]  # one line
+    assert got.failure is not None and got.failure.startswith("127.0.0.1:") and got.failure.endswith("Connection refused")
+    assert got.fetch_attempted
     assert not (tmp_path / UN_FILE).exists()  # nothing half-downloaded left behind
+
+
+def test_fallback_copy_when_fetch_fails(tmp_path: Path) -> None:
+    copy = tmp_path / "un_copy.xml"
+    copy.write_text("<CONSOLIDATED_LIST/>")
+    url = closed_url()
+    got = resolve_serve_lists(env={"QALQAN_DATA": str(tmp_path), "QALQAN_UN_FALLBACK": str(copy)}, url=url, timeout=2.0)
+    assert got.origin == "fallback" and got.specs == [f"un:{copy}"] and got.fetch_attempted
+    # Nothing printed yet: `prepare_store` prints one line with the copy's date once it is read.
+    assert got.notes == [] and got.failure == f"{url.split('/')[2]}: Connection refused"
+
+
+def test_no_download_tried_when_the_list_is_local(tmp_path: Path) -> None:
+    env_file = tmp_path / "env.xml"
+    env_file.write_text("x")
+    assert not resolve_serve_lists(env={"QALQAN_UN_XML": str(env_file)}, fetcher=RecordingFetcher(True)).fetch_attempted
 
 
 def test_demo_list_is_bundled() -> None:

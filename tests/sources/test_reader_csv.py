@@ -109,3 +109,37 @@ def test_write_to_stream_has_template_header(small) -> None:
     buf = io.StringIO()
     csv_reader.write(small.entities[:1], buf)
     assert buf.getvalue().splitlines()[0] == HEADER
+
+
+def test_unterminated_quote_refuses_the_list_naming_where_it_opened(tmp_path: Path) -> None:
+    # A lenient reader made the rest of the file one cell (entity 2's name "Bob\n3,Carol\n...").
+    path = write(tmp_path, 'id,name\n1,Alice Able\n\n2,"Bob\nBrown"\n3,"Carol\n4,Dave Dunn\n5,Eve\n')
+    with pytest.raises(ListError) as exc:
+        read_list(f"csv:{path}")
+    assert str(exc.value) == f"{path} record line 6: unterminated quote: a quoted field opened on line 6 is never closed"
+
+
+def test_text_after_a_closing_quote_refuses_the_list(tmp_path: Path) -> None:
+    path = write(tmp_path, 'id,name\n1,Alice\n2,"Bob" Brown\n')
+    with pytest.raises(ListError, match="malformed CSV record starting on line 3") as exc:
+        read_list(f"csv:{path}")
+    assert exc.value.record == "line 3"
+
+
+def test_quoted_cells_across_lines_keep_their_first_line(tmp_path: Path) -> None:
+    loaded = read_list(str(write(tmp_path, 'id,name\n1,"Alice\nAble"\n2,B,extra\n')))
+    assert [n.value for n in loaded.entities[0].names] == ["Alice Able"]
+    [err] = loaded.report.errors
+    assert "line 4 has 3 cells" in err.message
+
+
+def test_many_unknown_columns_give_a_short_error(tmp_path: Path) -> None:
+    junk = [f"junk{i}" + "y" * 1_000 for i in range(5_000)]
+    path = write(tmp_path, ",".join(["id", "name", *junk]) + "\n1,A\n")
+    with pytest.raises(ListError) as exc:
+        read_list(f"csv:{path}")
+    message = str(exc.value)
+    assert len(message) < 2_000 and message.count("'junk") == csv_reader.SHOWN_COLUMNS
+    assert f"and {len(junk) - csv_reader.SHOWN_COLUMNS:,} more" in message
+    assert exc.value.field is not None and len(exc.value.field) == csv_reader.SHOWN_COLUMN_CHARS
+

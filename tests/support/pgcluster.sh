@@ -4,6 +4,8 @@
 #                                            stop and delete the cluster (also when CMD fails),
 #                                            exit with CMD's status.
 # initdb refuses to run as root, so as root the cluster belongs to the unprivileged user `nobody`.
+# The PostgreSQL tools run from the cluster's own directory: they change to their working
+# directory at start, and `nobody` cannot enter the caller's (e.g. a clone under /root).
 # Where the binaries are missing, Debian's `postgresql` package is installed.
 set -euo pipefail
 
@@ -36,18 +38,23 @@ else
   AS=()
 fi
 
+# A PostgreSQL tool as the cluster's owner, from a directory that owner can enter.
+as_owner() {
+  (cd "$DIR" && "${AS[@]}" "$@")
+}
+
 stop() {
-  "${AS[@]}" "$PGBIN/pg_ctl" -D "$DIR/data" -m immediate stop >/dev/null 2>&1 || true
+  as_owner "$PGBIN/pg_ctl" -D "$DIR/data" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$DIR"
 }
 trap stop EXIT INT TERM
 
-"${AS[@]}" "$PGBIN/initdb" -D "$DIR/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$DIR/initdb.log" 2>&1 \
+as_owner "$PGBIN/initdb" -D "$DIR/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$DIR/initdb.log" 2>&1 \
   || { cat "$DIR/initdb.log" >&2; exit 1; }
-"${AS[@]}" "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
+as_owner "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
   -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null \
   || { cat "$DIR/server.log" >&2; exit 1; }
-"${AS[@]}" "$PGBIN/createdb" -h 127.0.0.1 -p "$PORT" -U postgres qalqan_test
+as_owner "$PGBIN/createdb" -h 127.0.0.1 -p "$PORT" -U postgres qalqan_test
 
 export QALQAN_TEST_PG_URL="postgresql+psycopg://postgres@127.0.0.1:$PORT/qalqan_test"
 echo "PostgreSQL test cluster ($("$PGBIN/postgres" -V)) on port $PORT" >&2

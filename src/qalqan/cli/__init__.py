@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from qalqan.cli.base import EXIT_BAD_INPUT, _fail, app, err, lists_app
 from qalqan.model import ListError
 
 #: How long `serve` waits for the UN server before falling back: `make run` must start promptly
@@ -27,19 +29,12 @@ UN_FILE = Path("un") / "consolidated.xml"
 DEMO_BANNER = "DEMO LIST OF FICTIONAL NAMES — NOT FOR SCREENING"
 #: Issues printed by `lists show` per list; the rest are counted.
 SHOW_ISSUES = 20
-#: Exit code for unusable input (a list or an input file): what Click uses for usage errors.
-EXIT_BAD_INPUT = 2
-
-app = typer.Typer(help="Qalqan: sanctions screening with explained cross-script matches.", no_args_is_help=True, add_completion=False)
-lists_app = typer.Typer(help="Fetch and inspect sanctions lists.", no_args_is_help=True)
-app.add_typer(lists_app, name="lists")
-
-err = Console(stderr=True)
-
-
-def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
+#: Exit code of a `screen` run in which some rows could not be screened (each has an error line
+#: in the output): a script must not take such a run for a clean one.
+EXIT_ROWS_FAILED = 2
+#: Where `serve` puts the key of the admin it creates in an empty store (in the data directory):
+#: not on the terminal, whose output a service manager keeps in its logs.
+ADMIN_KEY_FILE = "admin-bootstrap.key"
 
 
 def demo_list_path() -> Path:
@@ -75,6 +70,12 @@ class ServeLists:
     specs: list[str]
     origin: str  # "explicit", "env", "data-dir", "fetched", "fallback", "demo"
     notes: list[str] = field(default_factory=list)
+    failure: str | None = None  # why the download failed ("host: reason"), when one was tried
+
+    @property
+    def fetch_attempted(self) -> bool:
+        """Whether a download was tried just now (a schedule then waits a full interval)."""
+        return self.origin in ("fetched", "fallback", "demo")
 
     @property
     def demo(self) -> bool:
@@ -109,20 +110,38 @@ def resolve_serve_lists(
     local = data_dir(env) / UN_FILE
     if local.is_file():
         return ServeLists([f"un:{local}"], "data-dir", [f"using the UN list fetched earlier: {local}"])
-    notes = []
+    target = url or _un_url()
     try:
-        target = url or _un_url()
         (fetcher or _default_fetch)(target, local, timeout)
         if local.is_file():
             return ServeLists([f"un:{local}"], "fetched", [f"fetched the UN list from {target} to {local}"])
-        notes.append(f"fetching {target} produced no file at {local}")
+        failure = f"{_host(target)}: the download produced no file at {local}"
     except Exception as exc:  # no network, DNS, TLS, HTTP error, fetch module absent: fall back
-        notes.append(f"could not fetch the UN list: {type(exc).__name__}: {exc}")
+        failure = f"{_host(target)}: {_reason(exc)}"
     fallback = env.get("QALQAN_UN_FALLBACK")
     if fallback and Path(fallback).is_file():
-        notes.append(f"using the local copy of the UN list named by QALQAN_UN_FALLBACK: {fallback}")
-        return ServeLists([f"un:{fallback}"], "fallback", notes)
-    return ServeLists([f"csv:{demo_list_path()}"], "demo", notes)
+        # `prepare_store` says so in one line, with the copy's date once it has read it.
+        return ServeLists([f"un:{fallback}"], "fallback", failure=failure)
+    return ServeLists([f"csv:{demo_list_path()}"], "demo", [f"offline: could not fetch the UN list ({failure})"], failure=failure)
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).netloc or url
+
+
+def _reason(exc: Exception) -> str:
+    """The last, most specific part of a download error ("Name or service not known"), not the
+    URL and exception chain a person has already been told or cannot act on."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return re.sub(r"^\[Errno -?\d+\]\s*", "", text.rsplit(": ", 1)[-1])
+
+
+def _offline_note(failure: str | None, spec: str, published: str | None) -> str:
+    """The one line `serve` prints when it falls back to a local copy of the UN list."""
+    when = f"of {published[:10]} " if published else ""
+    return f"offline: using the UN list {when}from {spec.split(':', 1)[-1]}" + (f" ({failure})" if failure else "")
 
 
 def _read_list(spec: str) -> Any:
@@ -171,7 +190,10 @@ def screen(
     try:
         # screen_file checks the input's columns before it calls the factory that reads the lists.
         out: Any = output if output is not None else sys.stdout.buffer
-        stats = screen_file(lambda: _load(specs, threshold), input, out, threshold=threshold, top=top, workers=workers, chunk=chunk, cutoff=cutoff, progress=progress)
+        stats = screen_file(
+            lambda: _load(specs, threshold), input, out, threshold=threshold, top=top, workers=workers, chunk=chunk, cutoff=cutoff, progress=progress,
+            on_warning=_warn,
+        )
     except ListError as exc:
         _fail(str(exc))
     except BrokenPipeError:  # e.g. `qalqan screen ... | head`: the reader left; stop quietly
@@ -182,6 +204,12 @@ def screen(
         f"{stats.alerted:,} with a match, {stats.errors:,} could not be screened",
         highlight=False,
     )
+    if stats.errors:
+        _fail(f"{stats.errors:,} of {stats.rows:,} rows could not be screened (see their \"error\" lines in the output)", EXIT_ROWS_FAILED)
+
+
+def _warn(message: str) -> None:
+    err.print(f"[bold yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def demo_population_path() -> Path:
@@ -199,8 +227,10 @@ class Startup:
     imported: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     population: Any = None
-    admin_key: str | None = None
+    admin_key: str | None = None  # kept in memory for tests; written only to `admin_key_file`
+    admin_key_file: Path | None = None
     demo: bool = False
+    fetch_attempted: bool = False  # the UN list was downloaded (or tried) just now
     caught_up: list[Any] = field(default_factory=list)  # re-screens an earlier run left unfinished
 
 
@@ -213,37 +243,70 @@ def prepare_store(
     env: Mapping[str, str] | None = None,
     fetcher: Fetcher | None = None,
     timeout: float = SERVE_FETCH_TIMEOUT,
+    url: str | None = None,
 ) -> Startup:
     """Bring the store to a servable state: lists named on the command line are imported (a new
     version only if their content changed); with none named and no UN version live, the UN list
     is found as `resolve_serve_lists` says (env, data dir, download) — and failing all, the demo
     list is imported, loudly; `population` (a screening-input file with ids) is imported when the
-    store watches nobody yet; an admin key is created when the store has no user."""
-    from qalqan.service import auth, monitor
+    store watches nobody yet; an admin key is created when the store has no user, and written to
+    `$QALQAN_DATA/admin-bootstrap.key` (see `write_admin_key`)."""
+    from qalqan.service import auth, subjects
 
     done = Startup()
     explicit = list(lists or []) + ([f"un:{file}"] if file is not None else [])
     live = service.live_versions()
+    chosen: ServeLists | None = None
     if explicit:
         specs = explicit
     elif "un" in live:
         specs = []
     else:
-        chosen = resolve_serve_lists(env=env, fetcher=fetcher, timeout=timeout)
+        chosen = resolve_serve_lists(env=env, fetcher=fetcher, timeout=timeout, url=url)
         done.notes.extend(chosen.notes)
+        done.fetch_attempted = chosen.fetch_attempted
         specs = [] if (chosen.demo and live) else chosen.specs
     for spec in specs:
         result = service.import_list(spec, actor=SERVE_ACTOR)
+        if chosen is not None and chosen.origin == "fallback":
+            done.notes.append(_offline_note(chosen.failure, spec, result.published))
         done.imported.append(
             f"{result.list_name}: version {result.number} "
             + ("imported" if result.created else "unchanged (same content as the live version)")
         )
     done.caught_up = service.catch_up(actor=SERVE_ACTOR)
     done.demo = "demo" in service.live_versions()
-    if population is not None and monitor.list_subjects(service, offset=0, limit=1).total == 0:
-        done.population = monitor.import_subjects_file(service, population, actor=SERVE_ACTOR, purpose="demo population at first start")
+    if population is not None and subjects.list_subjects(service, offset=0, limit=1).total == 0:
+        done.population = subjects.import_subjects_file(service, population, actor=SERVE_ACTOR, purpose="demo population at first start")
     done.admin_key = auth.ensure_admin(service)
+    if done.admin_key:
+        try:
+            done.admin_key_file = write_admin_key(done.admin_key, env)
+        except OSError as exc:  # the key is lost, not the store: another can be made locally
+            done.notes.append(f"could not write the admin key to {data_dir(env) / ADMIN_KEY_FILE} ({exc.strerror or exc}); make one with `qalqan keys create {auth.BOOTSTRAP_ADMIN}`")
     return done
+
+
+def write_admin_key(key: str, env: Mapping[str, str] | None = None) -> Path:
+    """Write the bootstrap admin key to `$QALQAN_DATA/admin-bootstrap.key`, readable by its owner
+    only. The key goes to a new file (created with O_EXCL, mode 0600, by mkstemp) that is then
+    renamed into place: nothing planted at the name (a symlink) is followed, and a stale copy
+    left by an earlier, deleted store (its key opens nothing) is replaced."""
+    import tempfile
+
+    from qalqan.store.db import private_dir
+
+    folder = private_dir(data_dir(env))
+    fd, tmp = tempfile.mkstemp(prefix=f".{ADMIN_KEY_FILE}.", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(key + "\n")
+        target = folder / ADMIN_KEY_FILE
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
 
 
 @app.command()
@@ -256,6 +319,7 @@ def serve(
     demo_population: Annotated[bool, typer.Option("--demo-population/--no-demo-population", help="Watch the bundled demo population (256 people and organisations) when the store watches nobody yet")] = False,
     public_docs: Annotated[bool, typer.Option("--public-docs", help="Serve the interactive API docs (/docs, /redoc, /openapi.json) without a key, for development; by default /openapi.json needs a key of any role")] = False,
     fetch_every: Annotated[str | None, typer.Option("--fetch-every", "--every", help="Re-fetch the UN list on this schedule (e.g. 1h, 30m); each new version is re-screened against the watched population")] = None,
+    un_url: Annotated[str | None, typer.Option("--un-url", hidden=True, help="Download the UN list from here (tests: a local server, or a closed port for no network)")] = None,
 ) -> None:
     """Serve the monitoring service and the screening API over the store.
 
@@ -263,21 +327,17 @@ def serve(
     ./data). Lists: --list / --file are imported; otherwise the live UN version is served, and with
     none yet, the UN list from $QALQAN_UN_XML, $QALQAN_DATA/un/consolidated.xml, or a download;
     failing all, the bundled demo list, loudly."""
-    import threading
-
-    import uvicorn
-
     from qalqan.api import create_app
     from qalqan.service.core import Qalqan
 
     try:
         service = Qalqan.open(threshold=threshold)
         with err.status("preparing the store ..."):
-            startup = prepare_store(service, list_, file, population=demo_population_path() if demo_population else None)
+            startup = prepare_store(service, list_, file, population=demo_population_path() if demo_population else None, url=un_url)
     except ListError as exc:
         _fail(str(exc))
     for note in startup.notes:
-        err.print(f"[dim]{escape(note)}[/]", highlight=False)
+        err.print(f"[dim]{escape(note)}[/]", highlight=False, soft_wrap=True)
     for line in startup.imported:
         err.print(f"[green]list[/] {escape(line)}", highlight=False)
     for summary in startup.caught_up:
@@ -290,13 +350,22 @@ def serve(
     with err.status("building the index ..."):
         screener = service.screener
     if fetch_every:
-        from qalqan.service.lists import parse_interval, run_schedule
+        from qalqan.service.fetch import parse_interval
 
-        stop = threading.Event()
         names = [n for n in service.live_versions() if n == "un"] or ["un"]
-        threading.Thread(target=run_schedule, args=(service, names, parse_interval(fetch_every), stop), daemon=True, name="list-schedule").start()
+        every = parse_interval(fetch_every)
+        # A download tried at start-up counts as the schedule's first: one that just failed is
+        # not repeated (and reported again) at once, one that just worked is not redone.
+        service.scheduler(dict.fromkeys(names, un_url), every, actor=SERVE_ACTOR, start_after=every if startup.fetch_attempted else 0.0).start()
         err.print(f"[dim]fetching {', '.join(names)} every {fetch_every}[/]", highlight=False)
     base = f"http://{host}:{port}"
+    app_ = create_app(service, banner=DEMO_BANNER if startup.demo else None, public_docs=public_docs)
+    _run_server(app_, host, port, lambda: _ready(service, screener, startup, base, public_docs))
+
+
+def _ready(service: Any, screener: Any, startup: Startup, base: str, public_docs: bool) -> None:
+    """What `serve` prints once the server accepts connections: the box, where the admin key
+    is, and a first request to try."""
     err.print(
         Panel.fit(
             f"Qalqan is serving {len(screener):,} entities from {escape(', '.join(i.name for i in screener.lists))} at [bold]{base}[/]\n"
@@ -307,13 +376,28 @@ def serve(
         ),
         highlight=False,
     )
-    if startup.admin_key:
-        # Shown once: only its hash is stored. Outside the panel so it is never wrapped or cropped.
-        err.print("[bold yellow]Admin API key (shown once, store it now):[/]", highlight=False)
-        err.print(startup.admin_key, markup=False, highlight=False, soft_wrap=True, crop=False)
+    if startup.admin_key_file is not None:
+        # The key itself is never printed: standard error of a service ends up in its logs.
+        err.print(
+            f"[bold yellow]Admin API key written to {escape(str(startup.admin_key_file))}[/] (readable by you only): read it, store it, delete the file",
+            highlight=False, soft_wrap=True,
+        )
     err.print("Try it (with an API key in $KEY):", highlight=False)
     err.print(f"curl -s -H \"Authorization: Bearer $KEY\" '{base}/alerts?status=open'", markup=False, highlight=False, soft_wrap=True, crop=False)
-    uvicorn.run(create_app(service, banner=DEMO_BANNER if startup.demo else None, public_docs=public_docs), host=host, port=port)
+
+
+def _run_server(app_: Any, host: str, port: int, on_ready: Callable[[], None]) -> None:
+    """Serve `app_` with uvicorn until stopped, calling `on_ready` once it accepts connections
+    (after uvicorn's start-up has bound the socket), so "ready" is never printed too early."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.started and not self.should_exit:
+                on_ready()
+
+    Server(uvicorn.Config(app_, host=host, port=port)).run()
 
 
 def _demo_panel() -> None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import csv as _csv
 import io
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from qalqan.model import DateKind, Document, Entity, ListError, Name, NameKind, NameQuality, PartialDate, Report
 from qalqan.sources.schemata import screening_schema
@@ -39,6 +41,10 @@ GENDERS = {"male": "male", "m": "male", "female": "female", "f": "female", "othe
 #: csv's default cell limit is 128 kB; names far beyond that are still reported, not crashed on,
 #: so the limit is raised to this while reading (cells larger than this make the file unreadable).
 MAX_CELL_BYTES = 64 * 1024 * 1024
+#: Unknown columns named in an error, and the length each name is cut to (a broken export can
+#: have thousands of junk columns, or one header cell of megabytes).
+SHOWN_COLUMNS = 10
+SHOWN_COLUMN_CHARS = 64
 
 
 def _split(cell: str) -> list[str]:
@@ -113,6 +119,44 @@ def _row(row: dict[str, str], line: int, file: str, report: Report, list_name: s
     )
 
 
+def _shown(name: str) -> str:
+    return repr(name if len(name) <= SHOWN_COLUMN_CHARS else name[:SHOWN_COLUMN_CHARS] + "…")
+
+
+def _check_header(file: str, header: list[str]) -> None:
+    unknown = list(dict.fromkeys(c for c in header if c not in COLUMNS))
+    if unknown:
+        more = f" and {len(unknown) - SHOWN_COLUMNS:,} more" if len(unknown) > SHOWN_COLUMNS else ""
+        raise ListError(
+            file,
+            f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(map(_shown, unknown[:SHOWN_COLUMNS]))}{more}; allowed: {', '.join(COLUMNS)}",
+            field=unknown[0][:SHOWN_COLUMN_CHARS],
+        )
+    for col in REQUIRED:
+        if col not in header:
+            raise ListError(file, f"missing required column {col!r}", field=col)
+    dupes = sorted(c for c, n in Counter(header).items() if n > 1)
+    if dupes:
+        raise ListError(file, f"column {dupes[0]!r} appears twice", field=dupes[0])
+
+
+def _records(file: str, reader: Any) -> Iterator[tuple[int, list[str]]]:
+    """(first line, cells) of each record. The reader is strict, so a quote that never closes
+    is an error naming the line it opened on (a lenient reader makes the rest of the file one
+    cell), and so is text after a closing quote."""
+    while True:
+        start = reader.line_num + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except _csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                raise ListError(file, f"unterminated quote: a quoted field opened on line {start} is never closed", record=f"line {start}") from None
+            raise ListError(file, f"malformed CSV record starting on line {start}: {exc}", record=f"line {start}") from None
+        yield start, values
+
+
 def read(path: Path, report: Report, list_name: str | None = None) -> Parsed:
     file = str(path)
     name = list_name or path.stem
@@ -121,22 +165,13 @@ def read(path: Path, report: Report, list_name: str | None = None) -> Parsed:
     old_limit = _csv.field_size_limit(MAX_CELL_BYTES)
     try:
         with path.open("r", encoding="utf-8-sig", newline="") as fh:
-            reader = _csv.reader(fh)
-            header = next(reader, None)
-            if header is None:
+            records = _records(file, _csv.reader(fh, strict=True))
+            first = next(records, None)
+            if first is None:
                 raise ListError(file, "empty file: no header row")
-            header = [clean(h).lower() for h in header]
-            for col in header:
-                if col not in COLUMNS:
-                    raise ListError(file, f"unknown column {col!r}; allowed: {', '.join(COLUMNS)}", field=col)
-            for col in REQUIRED:
-                if col not in header:
-                    raise ListError(file, f"missing required column {col!r}", field=col)
-            dupes = {c for c in header if header.count(c) > 1}
-            if dupes:
-                raise ListError(file, f"column {sorted(dupes)[0]!r} appears twice", field=sorted(dupes)[0])
-            for values in reader:
-                line = reader.line_num
+            header = [clean(h).lower() for h in first[1]]
+            _check_header(file, header)
+            for line, values in records:
                 if not any(v.strip() for v in values):
                     continue
                 report.records_read += 1

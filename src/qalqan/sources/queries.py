@@ -8,13 +8,21 @@ row comes out as a `QueryRow` with `error` and `field` set, so it appears in the
 place instead of vanishing.
 
 Rows are streamed (a generator), so memory stays bounded however long the file is.
+
+Spreadsheet exports are often not UTF-8 (Excel on Western Windows writes cp1252). A file that is
+not valid UTF-8 is read in the encoding charset-normalizer detects, and the caller is told which
+(`on_warning`), instead of every accented name becoming a row error; a file that decodes in no
+detectable encoding is refused as a whole.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-from collections.abc import Iterator
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +46,22 @@ MAX_VALUE_CHARS = 200
 #: per-row check (and a clear message) instead of aborting the whole file. 64 MiB bounds memory.
 CSV_FIELD_LIMIT = 64 * 1024 * 1024
 
+#: Unknown columns named in an error, and the length each name is cut to: a file with a million
+#: junk columns (or one 10 MB header cell) gets a short error, not one that echoes it all.
+SHOWN_COLUMNS = 10
+SHOWN_COLUMN_CHARS = 64
+
+#: Bytes of text handed to the encoding detector: its guess is as good at 256 KiB as on the
+#: whole file, and detection then costs milliseconds on a file of millions of rows.
+DETECT_SAMPLE_BYTES = 256 * 1024
+#: Bytes read per step when checking that a whole file decodes.
+DECODE_CHUNK_BYTES = 1 << 20
+#: When the detector finds several encodings equally likely (short Western-European samples
+#: decode identically in cp1250, cp1252, cp1257 ...), the one spreadsheet programs write most.
+PREFERRED_ENCODINGS = ("cp1252",)
+#: What files that are UTF-8 (with or without a byte-order mark) are opened with.
+UTF8 = "utf-8-sig"
+
 #: Several values in one cell (two nationalities, two dates) are separated like list aliases.
 MULTI_SEPARATOR = ";"
 
@@ -46,6 +70,12 @@ _GENDERS = {
     "female": "female", "f": "female", "woman": "female", "w": "female",
     "other": "other", "o": "other", "x": "other", "diverse": "other", "d": "other", "non-binary": "other",
 }
+
+
+log = logging.getLogger(__name__)
+
+#: Receives one line per thing the caller should know about the input (e.g. its encoding).
+Warn = Callable[[str], None]
 
 
 def normalise_gender(text: str) -> str | None:
@@ -75,22 +105,93 @@ class _RowError(ValueError):
         self.field = field
 
 
-def detect_input_format(path: Path) -> str:
+def detect_input_format(path: Path, encoding: str = UTF8) -> str:
     """'jsonl' when the first non-blank character opens a JSON object, else 'csv'."""
     with open(path, "rb") as fh:
-        head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-    return "jsonl" if head.startswith(b"{") else "csv"
+        head = fh.read(4096).decode(encoding, errors="ignore")
+    return "jsonl" if head.lstrip("\ufeff \t\r\n").startswith("{") else "csv"
+
+
+def _first_undecodable(path: Path, encoding: str) -> int | None:
+    """The offset of the first byte `path` cannot be decoded at in `encoding`, or None."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0
+    with open(path, "rb") as fh:
+        while True:
+            chunk = fh.read(DECODE_CHUNK_BYTES)
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                return offset + exc.start
+            if not chunk:
+                return None
+            offset += len(chunk)
+
+
+def _detection_sample(path: Path) -> bytes:
+    """The file's start and then the lines with non-ASCII bytes (the ones that tell encodings
+    apart), up to DETECT_SAMPLE_BYTES, cut at line ends so no character is split."""
+    with open(path, "rb") as fh:
+        head = fh.read(DETECT_SAMPLE_BYTES // 4)
+        if len(head) < DETECT_SAMPLE_BYTES // 4 or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return head  # all of a small file; a UTF-16/32 file must be sampled from its mark on
+        sample = bytearray(head[: head.rfind(b"\n") + 1] or head)
+        fh.seek(len(sample))
+        for line in fh:
+            if len(sample) >= DETECT_SAMPLE_BYTES:
+                break
+            if not line.isascii():
+                sample += line
+    return bytes(sample)
+
+
+def _guess_encoding(sample: bytes) -> str | None:
+    from charset_normalizer import from_bytes
+
+    results = from_bytes(sample)
+    best = results.best()
+    if best is None:
+        return None
+    tied = [r for r in results if r.chaos == best.chaos and r.coherence == best.coherence]
+    for preferred in PREFERRED_ENCODINGS:
+        if any(preferred in r.could_be_from_charset for r in tied):
+            return preferred
+    return str(best.encoding)
+
+
+def detect_encoding(path: Path, warn: Warn | None = None) -> str:
+    """The encoding to read `path` with: UTF-8 (a byte-order mark is dropped) when the whole file
+    is valid UTF-8; otherwise the one charset-normalizer detects, named through `warn` (default:
+    the log). ListError when nothing detected decodes the whole file: guessing further would
+    screen mangled names."""
+    bad = _first_undecodable(path, "utf-8")
+    if bad is None:
+        return UTF8
+    guess = _guess_encoding(_detection_sample(path))
+    if guess is None:
+        raise ListError(str(path), f"not UTF-8 (byte {bad} is invalid) and its encoding could not be detected; save it as UTF-8")
+    encoding = codecs.lookup(guess).name
+    still_bad = _first_undecodable(path, encoding)
+    if still_bad is not None:
+        raise ListError(str(path), f"not UTF-8 (byte {bad} is invalid), nor {encoding} as detected (byte {still_bad}); save it as UTF-8")
+    (warn or log.warning)(f"{path.name} is not UTF-8; read as {encoding} (detected)")
+    return encoding
+
+
+def _shown(name: str) -> str:
+    return repr(name if len(name) <= SHOWN_COLUMN_CHARS else name[:SHOWN_COLUMN_CHARS] + "…")
 
 
 def _check_columns(path: str, columns: list[str], record: str | None = None, required: bool = True) -> None:
-    unknown = [c for c in columns if c not in QUERY_COLUMNS]
+    unknown = list(dict.fromkeys(c for c in columns if c not in QUERY_COLUMNS))
     if unknown:
+        shown = ", ".join(map(_shown, unknown[:SHOWN_COLUMNS]))
+        more = f" and {len(unknown) - SHOWN_COLUMNS:,} more" if len(unknown) > SHOWN_COLUMNS else ""
         raise ListError(
             path,
-            f"unknown column {unknown[0]!r}" + (f" (also {', '.join(map(repr, unknown[1:]))})" if unknown[1:] else "")
-            + f"; allowed columns: {', '.join(QUERY_COLUMNS)}",
+            f"unknown column{'s' if len(unknown) > 1 else ''} {shown}{more}; allowed columns: {', '.join(QUERY_COLUMNS)}",
             record=record,
-            field=unknown[0],
+            field=unknown[0][:SHOWN_COLUMN_CHARS],
         )
     missing = [c for c in REQUIRED_COLUMNS if c not in columns] if required else []
     if missing:
@@ -193,47 +294,56 @@ def to_query_row(record: Record) -> QueryRow:
     return _row(values, row)
 
 
-def read_queries(path: str | Path) -> Iterator[QueryRow]:
+def read_queries(path: str | Path, on_warning: Warn | None = None) -> Iterator[QueryRow]:
     """Stream the queries of a CSV or JSON-lines file (see `read_records` for the checks)."""
-    return map(to_query_row, read_records(path))
+    return map(to_query_row, read_records(path, on_warning))
 
 
-def read_records(path: str | Path) -> Iterator[Record]:
+def read_records(path: str | Path, on_warning: Warn | None = None) -> Iterator[Record]:
     """Stream the raw records of a CSV or JSON-lines file.
 
-    The header (CSV) or the set of keys (JSON lines, checked in one streaming pass) is validated
-    eagerly, here, so a bad column raises ListError before the caller writes any output.
+    The encoding (UTF-8, else detected and named through `on_warning`) and the header (CSV) or
+    the set of keys (JSON lines, checked in one streaming pass) are settled eagerly, here, so an
+    unusable file raises ListError before the caller writes any output.
     """
     path = Path(path)
     try:
-        fmt = detect_input_format(path)
+        encoding = detect_encoding(path, on_warning)
+        fmt = detect_input_format(path, encoding)
     except OSError as exc:
         raise ListError(str(path), f"cannot read input: {exc.strerror or exc}") from None
     if fmt == "jsonl":
-        _prescan_jsonl(path)
-        return _iter_jsonl(path)
-    fh = open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        _prescan_jsonl(path, encoding)
+        return _iter_jsonl(path, encoding)
+    fh = open(path, encoding=encoding, newline="")
     try:
         # strict: a malformed record (e.g. an unterminated quote) is an error, not silently merged rows.
         reader = csv.reader(fh, strict=True)
         header = next(reader, None)
     except csv.Error as exc:
         fh.close()
-        raise ListError(str(path), f"unreadable CSV header: {exc}") from None
+        raise ListError(str(path), f"unreadable CSV header: {_csv_problem(exc, 'the header', 1)}") from None
     if header is None:
         fh.close()
         raise ListError(str(path), "empty input file: no header row")
     columns = [h.strip().lower() for h in header]
     try:
         _check_columns(str(path), columns)
-        dupes = {c for c in columns if columns.count(c) > 1}
+        dupes = sorted(c for c, n in Counter(columns).items() if n > 1)
         if dupes:
-            col = sorted(dupes)[0]
-            raise ListError(str(path), f"column {col!r} appears twice in the header", field=col)
+            raise ListError(str(path), f"column {dupes[0]!r} appears twice in the header", field=dupes[0])
     except ListError:
         fh.close()
         raise
     return _iter_csv(path, fh, reader, columns)
+
+
+def _csv_problem(exc: csv.Error, where: str, line: int) -> str:
+    """What the csv module's error means, naming where the broken record starts: for a quote
+    that never closes, that is where the quote opened (the module only notices at the end)."""
+    if "unexpected end of data" in str(exc):
+        return f"unterminated quote: a quoted field opened in {where} (line {line}) is never closed"
+    return f"malformed record in {where} (line {line}): {exc}"
 
 
 def _iter_csv(path: Path, fh: io.TextIOWrapper, reader: Any, columns: list[str]) -> Iterator[Record]:
@@ -243,6 +353,7 @@ def _iter_csv(path: Path, fh: io.TextIOWrapper, reader: Any, columns: list[str])
         with fh:
             row = 0
             while True:
+                start = reader.line_num + 1  # the line this record begins on
                 try:
                     cells = next(reader)
                 except StopIteration:
@@ -250,7 +361,7 @@ def _iter_csv(path: Path, fh: io.TextIOWrapper, reader: Any, columns: list[str])
                 except csv.Error as exc:
                     # The csv module cannot resynchronise after a broken record; the rest of the
                     # file would be misread, so stop with the record named.
-                    raise ListError(str(path), f"unreadable CSV after data row {row}: {exc}", record=str(row + 1)) from None
+                    raise ListError(str(path), _csv_problem(exc, f"data row {row + 1}", start), record=str(row + 1)) from None
                 if not cells or (len(cells) == 1 and not cells[0].strip()):
                     continue  # a blank line; a row of empty cells is a record (with no name)
                 row += 1
@@ -262,39 +373,47 @@ def _iter_csv(path: Path, fh: io.TextIOWrapper, reader: Any, columns: list[str])
         csv.field_size_limit(old_limit)
 
 
-def _json_line(line: bytes) -> Any:
+def _json_line(line: bytes | str) -> Any:
     return orjson.loads(line)
 
 
-def _prescan_jsonl(path: Path) -> None:
+def _jsonl_lines(path: Path, encoding: str) -> Iterator[bytes | str]:
+    """The file's lines: bytes for UTF-8 (orjson reads them as they are), else decoded text."""
+    if encoding == UTF8:
+        with open(path, "rb") as fh:
+            for n, line in enumerate(fh):
+                yield line[3:] if n == 0 and line.startswith(codecs.BOM_UTF8) else line
+    else:
+        with open(path, encoding=encoding) as text:
+            yield from text
+
+
+def _prescan_jsonl(path: Path, encoding: str = UTF8) -> None:
     """One streaming pass checking every record's keys, so a bad column fails before output."""
-    with open(path, "rb") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = _json_line(line)
-            except orjson.JSONDecodeError:
-                continue  # reported in its place by _iter_jsonl
-            if isinstance(obj, dict):
-                # A record without "name" is that row's own error ("empty name"), not the file's.
-                _check_columns(str(path), list(obj), record=f"line {lineno}", required=False)
+    for lineno, line in enumerate(_jsonl_lines(path, encoding), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = _json_line(line)
+        except orjson.JSONDecodeError:
+            continue  # reported in its place by _iter_jsonl
+        if isinstance(obj, dict):
+            # A record without "name" is that row's own error ("empty name"), not the file's.
+            _check_columns(str(path), list(obj), record=f"line {lineno}", required=False)
 
 
-def _iter_jsonl(path: Path) -> Iterator[Record]:
-    with open(path, "rb") as fh:
-        row = 0
-        for line in fh:
-            if not line.strip():
-                continue
-            row += 1
-            try:
-                obj = _json_line(line)
-            except orjson.JSONDecodeError as exc:
-                yield QueryRow(row, row, None, f"invalid JSON: {exc}", None)
-                continue
-            if not isinstance(obj, dict):
-                yield QueryRow(row, row, None, f"expected a JSON object, got {type(obj).__name__}", None)
-                continue
-            yield row, obj
-
+def _iter_jsonl(path: Path, encoding: str = UTF8) -> Iterator[Record]:
+    row = 0
+    for line in _jsonl_lines(path, encoding):
+        if not line.strip():
+            continue
+        row += 1
+        try:
+            obj = _json_line(line)
+        except orjson.JSONDecodeError as exc:
+            yield QueryRow(row, row, None, f"invalid JSON: {exc}", None)
+            continue
+        if not isinstance(obj, dict):
+            yield QueryRow(row, row, None, f"expected a JSON object, got {type(obj).__name__}", None)
+            continue
+        yield row, obj

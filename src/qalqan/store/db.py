@@ -3,6 +3,10 @@
 Embedded default: a SQLite file `qalqan.db` in the data directory (`QALQAN_DATA`, default
 `./data`). Production: PostgreSQL via `QALQAN_DATABASE_URL` (e.g.
 `postgresql+psycopg://qalqan@db/qalqan`).
+
+The SQLite file holds personal data (watched people, alerts, the audit log): Qalqan creates it
+readable by its owner only (0600, and so its -wal / -shm companions, which SQLite gives the
+database's mode), in a data directory of mode 0700 when it creates that too.
 """
 
 from __future__ import annotations
@@ -24,6 +28,11 @@ SQLITE_FILE = "qalqan.db"
 #: subject loads hold the write lock for seconds; API requests must wait them out, not fail.
 SQLITE_BUSY_MS = 60_000
 MIGRATIONS = Path(__file__).parent / "migrations"
+#: Modes of what Qalqan creates to hold personal data or secrets: its owner's alone.
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
+#: Files SQLite keeps beside the database in WAL mode.
+SQLITE_COMPANIONS = ("-wal", "-shm")
 
 
 def data_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -38,6 +47,48 @@ def database_url(env: Mapping[str, str] | None = None) -> str:
     if url:
         return url
     return f"sqlite:///{(data_dir(env) / SQLITE_FILE).resolve()}"
+
+
+def private_dir(path: Path) -> Path:
+    """`path` as a directory, created (with its parents) if missing; the directory created itself
+    gets mode 0700. An existing one keeps its mode: where it lives is the operator's choice."""
+    if not path.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(mode=PRIVATE_DIR_MODE)
+        except FileExistsError:  # another process made it first
+            return path
+        os.chmod(path, PRIVATE_DIR_MODE)  # mkdir's mode is narrowed by the umask, never widened: be exact
+    return path
+
+
+def _create_private_file(path: Path) -> bool:
+    """Create an empty `path` with mode 0600 (an empty file is a valid SQLite database);
+    False when it already exists."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        return False
+    try:
+        os.fchmod(fd, PRIVATE_FILE_MODE)
+    finally:
+        os.close(fd)
+    return True
+
+
+def _make_private(database: Path) -> Any:
+    """A connect hook that keeps the database and its companions at 0600: SQLite copies the
+    database's mode to the -wal / -shm files it creates, but builds differ, so check."""
+
+    def hook(_dbapi_connection: Any, _record: Any) -> None:
+        for path in (database, *(database.with_name(database.name + s) for s in SQLITE_COMPANIONS)):
+            try:
+                if path.stat().st_mode & 0o777 != PRIVATE_FILE_MODE:
+                    os.chmod(path, PRIVATE_FILE_MODE)
+            except FileNotFoundError:
+                pass
+
+    return hook
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -72,9 +123,13 @@ class Database:
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        created: Path | None = None
         if self.dialect == "sqlite":
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+                path = Path(parsed.database)
+                private_dir(path.parent)
+                if _create_private_file(path):
+                    created = path
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_MS / 1000}
         else:
             kwargs["pool_pre_ping"] = True
@@ -84,6 +139,8 @@ class Database:
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
+            if created is not None:  # a file the operator made keeps the mode they gave it
+                event.listen(self.engine, "connect", _make_private(created))
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock: threading.RLock | None = threading.RLock() if self.dialect == "sqlite" else None
 
