@@ -162,7 +162,7 @@ def free_port() -> int:
 @contextmanager
 def running_server(un_xml: Path, workdir: Path, database_url: str | None = None) -> Iterator[tuple[str, str]]:
     """Start `qalqan serve` over a fresh store holding `un_xml`; yield (base URL, analyst key)."""
-    from qalqan.service import auth
+    from qalqan.service import users
     from qalqan.service.core import Qalqan
 
     env = dict(os.environ)
@@ -176,8 +176,8 @@ def running_server(un_xml: Path, workdir: Path, database_url: str | None = None)
         database_url = f"sqlite:///{workdir / 'qalqan.db'}"
     service = Qalqan.open(database_url, audit_key=bytes.fromhex(env["QALQAN_AUDIT_KEY"]))
     service.import_list(f"un:{un_xml}", actor="bench")
-    auth.create_user(service, "load-analyst", "analyst", actor="bench")
-    key = auth.create_key(service, "load-analyst", actor="bench")
+    users.create_user(service, "load-analyst", "analyst", actor="bench")
+    key = users.create_key(service, "load-analyst", actor="bench")
     service.db.dispose()
     port = free_port()
     log = (workdir / "server.log").open("wb")

@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         (RESULTS_DIR / "monitoring.md").write_text(render(data), encoding="utf-8")
         return 0
 
-    from qalqan.service import rescreen, subjects
+    from qalqan.service import subjects
     from qalqan.service.core import Qalqan
     from qalqan.store.db import Database
 

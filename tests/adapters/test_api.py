@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from qalqan.api import create_app, routes
 from qalqan.model import Entity, Query
-from qalqan.service import auth
+from qalqan.service import users
 from qalqan.service.core import Qalqan
 from qalqan.store.db import Database
 
@@ -67,8 +67,8 @@ def fixture_service(folder: Path) -> tuple[Qalqan, dict[str, Path]]:
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Qalqan, dict[str, Path], str]]:
     service, files = fixture_service(tmp_path_factory.mktemp("api-store"))
-    auth.create_user(service, "analyst", "analyst", actor="test")
-    key = auth.create_key(service, "analyst", actor="test")
+    users.create_user(service, "analyst", "analyst", actor="test")
+    key = users.create_key(service, "analyst", actor="test")
     yield service, files, key
     service.db.dispose()
 

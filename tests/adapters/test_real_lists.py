@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from qalqan.api import create_app
 from qalqan.cli import app, demo_list_path, resolve_serve_lists
-from qalqan.service import auth
+from qalqan.service import users
 from qalqan.service.core import Qalqan
 from qalqan.sources.registry import read_list
 
@@ -31,9 +31,9 @@ def served(folder: Path, spec: str, banner: str | None = None) -> TestClient:
     """A store holding `spec` as its live list, served with an analyst's key and a purpose."""
     service = Qalqan.open(f"sqlite:///{folder / 'qalqan.db'}", audit_key=bytes(32))
     service.import_list(spec, actor="test")
-    auth.create_user(service, "analyst", "analyst", actor="test")
+    users.create_user(service, "analyst", "analyst", actor="test")
     client = TestClient(create_app(service, banner=banner))
-    client.headers.update({"Authorization": f"Bearer {auth.create_key(service, 'analyst', actor='test')}"})
+    client.headers.update({"Authorization": f"Bearer {users.create_key(service, 'analyst', actor='test')}"})
     client.params = {"purpose": "test"}  # type: ignore[assignment]
     return client
 

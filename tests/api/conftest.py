@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from qalqan.api import create_app
-from qalqan.service import auth
+from qalqan.service import roles, users
 from qalqan.service.core import Qalqan
 from qalqan.store.db import Database
 
@@ -49,9 +49,9 @@ def make_service(db: Database, *, with_list: bool = True) -> Qalqan:
 def make_keys(service: Qalqan) -> dict[str, str]:
     """One user per role, named after it, and a key for each."""
     keys = {}
-    for role in auth.ROLES:
-        auth.create_user(service, role, role, actor="test")
-        keys[role] = auth.create_key(service, role, actor="test", label=f"{role} tests")
+    for role in roles.ROLES:
+        users.create_user(service, role, role, actor="test")
+        keys[role] = users.create_key(service, role, actor="test", label=f"{role} tests")
     return keys
 
 
@@ -78,11 +78,11 @@ class Api:
 
 
 @pytest.fixture()
-def api(db: Database) -> Iterator[Api]:
+def api(db: Database, tmp_path: Path) -> Iterator[Api]:
     """The app over a fresh store (each backend) with the demo list live and a key per role."""
     service = make_service(db)
     keys = make_keys(service)
-    with TestClient(create_app(service), raise_server_exceptions=False) as client:
+    with TestClient(create_app(service, data_dir=tmp_path / "data"), raise_server_exceptions=False) as client:
         yield Api(service, keys, client)
         client.app.state.jobs.wait()  # type: ignore[attr-defined]
 

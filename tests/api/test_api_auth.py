@@ -17,7 +17,7 @@ from sqlalchemy import select
 from qalqan.api import create_app
 from qalqan.api.models import MAX_PAGE
 from qalqan.api.security import route_permissions
-from qalqan.service import auth
+from qalqan.service import auth, roles, users
 from qalqan.store.db import Database
 from qalqan.store.tables import ApiKey, AuditEntry
 
@@ -111,9 +111,9 @@ def test_wrong_role_is_403_naming_the_permission(api: Api) -> None:
 
 def test_ensure_admin_bootstraps_only_an_empty_store(db: Database) -> None:
     service = make_service(db, with_list=False)
-    key = auth.ensure_admin(service)
-    assert key is not None and auth.authenticate(service, key) == auth.Principal("admin", "admin", auth.parse_key(key) or "")
-    assert auth.ensure_admin(service) is None
+    key = users.ensure_admin(service)
+    assert key is not None and auth.authenticate(service, key) == roles.Principal("admin", "admin", auth.parse_key(key) or "")
+    assert users.ensure_admin(service) is None
 
 
 def test_user_and_role_are_checked(api: Api) -> None:
@@ -266,10 +266,10 @@ def test_a_route_without_a_rule_is_detected(db: Database) -> None:
 
 def test_concurrent_first_uses_of_a_key_log_in_once(db: Database) -> None:
     service = make_service(db, with_list=False)
-    auth.create_user(service, "busy", "analyst", actor="test")
-    key = auth.create_key(service, "busy", actor="test")
+    users.create_user(service, "busy", "analyst", actor="test")
+    key = users.create_key(service, "busy", actor="test")
     start = threading.Barrier(CONCURRENT)
-    found: list[auth.Principal | None] = []
+    found: list[roles.Principal | None] = []
 
     def use() -> None:
         start.wait()

@@ -268,3 +268,19 @@ def test_jobs_left_running_are_marked_interrupted_at_start(db: Database, data_di
         assert jobs[job_id].status == INTERRUPTED and jobs[job_id].finished_at is not None
         assert "restarted" in (jobs[job_id].error or "")
     assert jobs["j-done"].status == "done" and jobs["j-done"].error is None
+
+
+def test_failure_counts_are_written_when_the_app_stops(db: Database, tmp_path: Path) -> None:
+    """Failed logins after the first of a minute are only counted in memory; stopping the app
+    (its lifespan's end) writes them, so no refused request is missing from the audit log."""
+    import orjson
+    from sqlalchemy import select
+
+    from qalqan.store.tables import AuditEntry
+    service = make_service(db)
+    with TestClient(create_app(service, data_dir=tmp_path / "data"), raise_server_exceptions=False) as client:
+        for _ in range(3):
+            assert client.get("/alerts", headers={"Authorization": "Bearer nonsense"}).status_code == 401
+    with db.session() as s:
+        counts = [orjson.loads(e.detail).get("count", 1) for e in s.execute(select(AuditEntry).where(AuditEntry.action == "login.failed")).scalars()]
+    assert sum(counts) == 3

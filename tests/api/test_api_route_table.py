@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from qalqan.api import create_app
 from qalqan.api.security import PUBLIC, leaf_routes, route_permission
-from qalqan.service import auth
+from qalqan.service import auth, roles, users
 from qalqan.service.core import Qalqan
 from qalqan.store.db import Database
 
@@ -27,7 +27,7 @@ from .conftest import BACKENDS, module_database
 #: Routes FastAPI adds for its interactive documentation. The default app has none (its
 #: /openapi.json is an API route needing a key); `create_app(public_docs=True)` adds them.
 DOCS_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
-IDENTITIES = ["no key", "bad key", *auth.ROLES]
+IDENTITIES = ["no key", "bad key", *roles.ROLES]
 
 
 def _collect() -> tuple[list[tuple[str, str, str | None]], set[str]]:
@@ -57,7 +57,7 @@ def test_every_api_route_declares_a_permission() -> None:
     missing = [f"{m} {p}" for m, p, perm in ROUTES if perm is None]
     assert not missing, f"routes without Depends(require(...)) or Depends(public): {missing}"
     assert [p for _m, p, perm in ROUTES if perm == PUBLIC] == ["/healthz"]
-    assert {perm for *_r, perm in ROUTES if perm != PUBLIC} <= set(auth.PERMISSIONS)
+    assert {perm for *_r, perm in ROUTES if perm != PUBLIC} <= set(roles.PERMISSIONS)
 
 
 def test_every_route_is_an_api_route() -> None:
@@ -72,9 +72,9 @@ def table_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     with module_database(request.param, tmp_path_factory.mktemp("route-table"), request) as db:
         service = Qalqan(db, audit_key=bytes(32))
         keys = {}
-        for role in auth.ROLES:
-            auth.create_user(service, f"{role}-user", role, actor="test")
-            keys[role] = auth.create_key(service, f"{role}-user", actor="test")
+        for role in roles.ROLES:
+            users.create_user(service, f"{role}-user", role, actor="test")
+            keys[role] = users.create_key(service, f"{role}-user", actor="test")
         prefix = auth.parse_key(keys["analyst"])
         keys["bad key"] = f"qk_{prefix}_{'x' * 43}"  # a real prefix with a wrong secret
         with TestClient(create_app(service), raise_server_exceptions=False) as client:
@@ -105,7 +105,7 @@ def test_route_access(table_app: tuple[TestClient, dict[str, str]], method: str,
     elif identity in ("no key", "bad key"):
         assert r.status_code == 401, r.text
         assert r.headers["www-authenticate"] == "Bearer"
-    elif identity in auth.PERMISSIONS[permission]:
+    elif identity in roles.PERMISSIONS[permission]:
         assert r.status_code not in (401, 403), r.text
     else:
         assert r.status_code == 403, r.text

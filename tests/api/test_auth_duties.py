@@ -8,7 +8,7 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
-from qalqan.service import auth
+from qalqan.service import auth, roles, users
 from qalqan.store.db import Database
 from qalqan.store.tables import ApiKey, AuditEntry
 
@@ -28,8 +28,8 @@ def keys_of(api: Api, name: str) -> list[dict[str, object]]:
 @pytest.mark.parametrize("name", ["system", "anonymous", "System", "ANONYMOUS", "key:0123456789ab", "cli:root"])
 def test_the_services_own_actor_names_are_refused(db: Database, name: str) -> None:
     service = make_service(db, with_list=False)
-    with pytest.raises(auth.AuthError, match="user name") as caught:
-        auth.create_user(service, name, "admin", actor="test")
+    with pytest.raises(roles.AuthError, match="user name") as caught:
+        users.create_user(service, name, "admin", actor="test")
     assert caught.value.field == "name"
     with service.db.session() as s:
         assert s.execute(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "user.create")).scalar_one() == 0
@@ -80,17 +80,17 @@ def test_the_api_makes_no_key_for_an_auditor(api: Api) -> None:
     denied = [orjson.loads(e.detail) | {"actor": e.actor} for e in audit(api, "access.denied")]
     assert [(d["actor"], d["route"]) for d in denied] == [("admin", "POST /users/auditor/keys"), ("admin", "POST /users/eve/keys")]
     # The service itself (the command line's path) still can.
-    key = auth.create_key(api.service, "eve", actor="cli:operator")
-    assert auth.authenticate(api.service, key) == auth.Principal("eve", "auditor", auth.parse_key(key) or "")
+    key = users.create_key(api.service, "eve", actor="cli:operator")
+    assert auth.authenticate(api.service, key) == roles.Principal("eve", "auditor", auth.parse_key(key) or "")
     [issued] = [e for e in audit(api, "key.issue") if orjson.loads(e.detail)["holder"] == "eve"]
     assert issued.actor == "cli:operator"
 
 
 def test_bootstrap_admin_key_is_issued_by_the_system(db: Database) -> None:
     service = make_service(db, with_list=False)
-    key = auth.ensure_admin(service)
+    key = users.ensure_admin(service)
     assert key is not None
-    [k] = auth.list_keys(service, "admin")
+    [k] = users.list_keys(service, "admin")
     assert k["created_by"] == "system" and k["prefix"] == auth.parse_key(key)
-    with pytest.raises(auth.NotFound):
-        auth.list_keys(service, "nobody")
+    with pytest.raises(roles.NotFound):
+        users.list_keys(service, "nobody")

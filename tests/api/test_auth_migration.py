@@ -9,7 +9,7 @@ from pathlib import Path
 from alembic import command
 from sqlalchemy import inspect, text
 
-from qalqan.service import auth
+from qalqan.service import users
 from qalqan.store.db import Database, alembic_config
 
 from .conftest import make_service
@@ -31,7 +31,7 @@ def test_key_issuer_migration_keeps_existing_keys(tmp_path: Path) -> None:
     db.migrate("0002")
     assert "created_by" in columns(db)
     db.migrate()
-    [old] = auth.list_keys(make_service(db, with_list=False), "old")
+    [old] = users.list_keys(make_service(db, with_list=False), "old")
     assert old["prefix"] == "0123456789ab" and old["created_by"] is None
     with db.engine.begin() as conn:
         command.downgrade(alembic_config(conn), "0001")

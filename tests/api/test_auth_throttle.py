@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from qalqan.api import create_app
-from qalqan.service import auth, throttle
+from qalqan.service import auth, throttle, users
 from qalqan.service.clock import FixedClock
 from qalqan.service.core import Qalqan
 from qalqan.store.db import Database
@@ -56,8 +56,8 @@ def site(db: Database) -> Iterator[Site]:
     service = Qalqan(db, audit_key=AUDIT_KEY, clock=clock)
     keys = {}
     for name, role in (("ana", "analyst"), ("aud", "auditor")):
-        auth.create_user(service, name, role, actor="test")
-        keys[name] = auth.create_key(service, name, actor="test")
+        users.create_user(service, name, role, actor="test")
+        keys[name] = users.create_key(service, name, actor="test")
     yield Site(service, clock, keys, create_app(service))
 
 
@@ -159,7 +159,7 @@ def test_the_holder_of_an_attacked_prefix_is_not_locked_out(site: Site, monkeypa
     assert hasher.verify.calls == calls + 1
     assert site.get("10.0.1.2", wrong_secret(key)).status_code == 429
     # But not a key that stopped working: revoked, it is held back like any other.
-    assert auth.revoke_key(site.service, auth.parse_key(key) or "", actor="test")
+    assert users.revoke_key(site.service, auth.parse_key(key) or "", actor="test")
     assert site.get(HONEST, key).status_code == 429
 
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from qalqan.cli import app
 from qalqan.monitoring.audit import entry_hash
-from qalqan.service import auth
+from qalqan.service import auth, roles
 from qalqan.store.db import Database
 from qalqan.store.tables import ApiKey, AuditEntry
 
@@ -46,7 +46,7 @@ def test_users_and_keys(store_env: Database) -> None:
     assert re.fullmatch(r"qk_[0-9a-f]{12}_\S+", key)
     prefix = auth.parse_key(key)
     service = make_service(store_env, with_list=False)
-    assert auth.authenticate(service, key) == auth.Principal("aigerim", "analyst", prefix or "")
+    assert auth.authenticate(service, key) == roles.Principal("aigerim", "analyst", prefix or "")
     listed = run("users", "list")
     assert listed.exit_code == 0 and "aigerim" in listed.stdout and str(prefix) in listed.stdout and key not in listed.stdout
     with store_env.session() as s:

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, update
 from typer.testing import CliRunner
 
 from qalqan.cli import app
-from qalqan.service import alerts, auth, subjects
+from qalqan.service import alerts, subjects, users
 from qalqan.service import audit as audit_log
 from qalqan.service.core import Qalqan
 from qalqan.store.db import Database
@@ -24,7 +24,7 @@ def q(db: Database, tmp_path: Path) -> Qalqan:
     q = Qalqan(db, audit_key=bytes(32))
     q.import_list(write_list(tmp_path / "v1.csv", [KARIM, SAMIRA, TARIQ]), actor="admin", name=LIST)
     subjects.add_subjects(q, POPULATION, actor="loader")
-    auth.create_user(q, "ana", "analyst", actor="admin")
+    users.create_user(q, "ana", "analyst", actor="admin")
     for a in alerts.list_alerts(q, status="open").items:
         alerts.decide(q, a["id"], actor="ana", action="escalate", reason="needs a second look")
     # A system closure binds its decisions to the re-screen's entry.

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from qalqan.cli import app
 from qalqan.model import ListError
-from qalqan.service import audit, lists, live, versions
+from qalqan.service import audit, lists, live, records, versions
 from qalqan.service.core import Qalqan
 from qalqan.sources import registry
 from qalqan.store.db import Database
@@ -178,9 +178,9 @@ def test_failure_inside_the_transaction_leaves_the_store_unchanged(q: Qalqan, db
     def boom(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("injected failure")
 
-    real_rows = lists._insert_rows
+    real_rows = records._insert_rows
     if where == "records":
-        monkeypatch.setattr(lists, "_insert_records", boom)
+        monkeypatch.setattr(records, "_insert_records", boom)
     elif where == "changes":  # after the new records and the membership rows were written
 
         def rows(session: Any, table: Any, items: Any, stage: str, progress: Any) -> None:
@@ -188,7 +188,7 @@ def test_failure_inside_the_transaction_leaves_the_store_unchanged(q: Qalqan, db
                 raise RuntimeError("injected failure")
             real_rows(session, table, items, stage, progress)
 
-        monkeypatch.setattr(lists, "_insert_rows", rows)
+        monkeypatch.setattr(records, "_insert_rows", rows)
     else:  # the last step, after the live pointer moved
         monkeypatch.setattr(q, "audit", boom)
     with pytest.raises(RuntimeError, match="injected"):

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from qalqan.cli import app
 from qalqan.model import ListError
-from qalqan.service import fetch, lists, live, versions
+from qalqan.service import fetch, live, versions
 from qalqan.service.core import Qalqan
 from qalqan.store.db import Database
 from qalqan.store.tables import ListSource
@@ -216,3 +216,19 @@ def test_cli_fetch_unknown_list_creates_no_store(tmp_path: Path) -> None:
     r = runner.invoke(app, ["lists", "fetch", "nowhere"], env={"QALQAN_DATA": str(tmp_path / "data"), "QALQAN_DATABASE_URL": ""})
     assert r.exit_code == 2 and "nowhere" in r.stderr
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("https://example.org/lists/national.csv?x=1", "national.csv"),
+        ("https://scsanctions.un.org/resources/xml/en/consolidated.xml", "consolidated.xml"),
+        ("https://example.org/export", "export"),
+        ("https://example.org/", "kz.download"),
+        ("https://example.org/%2E%2E", "kz.download"),
+        ("https://example.org/.hidden", "kz.download"),
+    ],
+)
+def test_a_download_is_kept_under_the_urls_file_name(url: str, name: str) -> None:
+    # Readers that title a list after its file (CSV, FtM) then name what was fetched.
+    assert fetch.download_name(url, "kz") == name

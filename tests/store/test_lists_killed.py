@@ -13,16 +13,16 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from qalqan.service import audit, lists, live
+from qalqan.service import audit, lists, live, records
 from qalqan.service.core import Qalqan
 from qalqan.store.db import Database
 from qalqan.store.tables import AuditEntry, EntityRecord, ListChange, ListSource, ListVersion, VersionEntity
 
 KEY = bytes(32)
-#: Entities in the large list: several write chunks (service.lists.WRITE_CHUNK), so seconds of
+#: Entities in the large list: several write chunks (service.records.WRITE_CHUNK), so seconds of
 #: writing (the other chunks, membership, diff) remain after the first chunk is reported, while
 #: reading the file stays quick.
-BIG = 10 * lists.WRITE_CHUNK
+BIG = 10 * records.WRITE_CHUNK
 #: The CLI's progress line once entity rows are being written in the open transaction.
 WRITING = re.compile(r"^writing entities ([\d,]+)/")
 CLI = [sys.executable, "-c", "from qalqan.cli import main; main()"]

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from qalqan.monitoring.alerts import DecisionError
 from qalqan.service import audit as audit_log
-from qalqan.service import alerts, auth, rescreen, screening, subjects
+from qalqan.service import alerts, rescreen, screening, subjects, users
 from qalqan.service.alerts import PurposeRequired
 from qalqan.service.core import Qalqan
 from qalqan.store.db import Database
@@ -162,7 +162,7 @@ def test_decisions_roles_and_audit(q: Qalqan, tmp_path: Path) -> None:
         alerts.decide(q, 10**9, actor="ana", role="analyst", action="confirm", reason="x")
 
     for name, role in [("ana", "analyst"), ("bea", "analyst"), ("sam", "supervisor"), ("audrey", "auditor")]:
-        auth.create_user(q, name, role, actor="admin")
+        users.create_user(q, name, role, actor="admin")
     with pytest.raises(DecisionError, match="takes no assignee"):  # escalating hands the alert to nobody
         alerts.decide(q, alert_id, actor="ana", action="escalate", reason="same birth date", assignee="ana")
     out = alerts.decide(q, alert_id, actor="ana", action="escalate", reason="same birth date")  # role from the store

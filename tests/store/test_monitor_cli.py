@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qalqan.cli import app
-from qalqan.service import auth
+from qalqan.service import users
 from qalqan.service.core import Qalqan
 from qalqan.store.db import Database
 from tests.store.test_monitor import KARIM, SAMIRA, write_list
@@ -46,8 +46,8 @@ def test_subjects_and_alerts_commands(env: Qalqan, tmp_path: Path) -> None:
     assert code == 2 and "--reason" in err  # a decision needs a reason
     code, _, err = run("alerts", "decide", alert_id, "false_positive", "--as", "ana", "--reason", "x")
     assert code == 2 and "no active user 'ana'" in err  # a named user of the store decides
-    auth.create_user(env, "audrey", "auditor", actor="admin")
-    auth.create_user(env, "ana", "analyst", actor="admin")
+    users.create_user(env, "audrey", "auditor", actor="admin")
+    users.create_user(env, "ana", "analyst", actor="admin")
     code, _, err = run("alerts", "decide", alert_id, "false_positive", "--as", "audrey", "--reason", "x")
     assert code == 2 and "may not" in err  # in the role the store gives her
     code, _, err = run("alerts", "decide", alert_id, "false_positive", "--as", "ana", "--role", "admin", "--reason", "x")

@@ -17,8 +17,8 @@ from qalqan.api.models import (
     UserCreate,
 )
 from qalqan.api.security import client_address, require
-from qalqan.service import auth
-from qalqan.service.auth import Principal
+from qalqan.service import auth, roles, users
+from qalqan.service.roles import Principal
 
 router = APIRouter(tags=["Administration"], responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}})
 
@@ -26,10 +26,10 @@ router = APIRouter(tags=["Administration"], responses={401: {"model": ErrorRespo
 @router.post("/users", status_code=201, summary="Add a user with a role", responses={409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}})
 def create_user(principal: Annotated[Principal, Depends(require("users:admin"))], request: Request, body: UserCreate) -> dict[str, Any]:
     try:
-        return auth.create_user(request.app.state.service, body.name, body.role, actor=principal.user)
-    except auth.Conflict as exc:
+        return users.create_user(request.app.state.service, body.name, body.role, actor=principal.user)
+    except roles.Conflict as exc:
         raise HTTPException(409, detail=str(exc)) from None
-    except auth.AuthError as exc:  # a bad or reserved name, an unknown role
+    except roles.AuthError as exc:  # a bad or reserved name, an unknown role
         raise HTTPException(422, detail=[{"loc": ["body", exc.field], "msg": str(exc), "type": "value_error"}]) from None
 
 
@@ -40,7 +40,7 @@ def list_users(
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
 ) -> Page:
-    items, total = auth.list_users(request.app.state.service, offset=offset, limit=limit)
+    items, total = users.list_users(request.app.state.service, offset=offset, limit=limit)
     return Page(total=total, offset=offset, limit=limit, items=items)
 
 
@@ -62,13 +62,13 @@ def create_key(
     service = request.app.state.service
     label = body.label if body is not None else ""
     try:
-        key = auth.create_key(service, name, actor=principal.user, label=label, via_api=True)
-    except auth.NotFound as exc:
+        key = users.create_key(service, name, actor=principal.user, label=label, via_api=True)
+    except roles.NotFound as exc:
         raise HTTPException(404, detail=str(exc)) from None
-    except auth.Forbidden as exc:
+    except roles.Forbidden as exc:
         auth.record_denied(service, principal, str(exc), client=client_address(request), route=f"{request.method} {request.url.path}")
         raise HTTPException(403, detail=str(exc)) from None
-    except auth.AuthError as exc:
+    except roles.AuthError as exc:
         loc = ["body", "label"] if exc.field == "label" else ["path", "name"]
         raise HTTPException(422, detail=[{"loc": loc, "msg": str(exc), "type": "value_error"}]) from None
     return KeyCreated(user=name, prefix=auth.parse_key(key) or "", label=label, key=key)
@@ -76,6 +76,6 @@ def create_key(
 
 @router.delete("/keys/{prefix}", summary="Revoke an API key (by its prefix)", responses={404: {"model": ErrorResponse}})
 def revoke_key(principal: Annotated[Principal, Depends(require("users:admin"))], request: Request, prefix: Annotated[str, Path(max_length=32)]) -> dict[str, Any]:
-    if not auth.revoke_key(request.app.state.service, prefix, actor=principal.user):
+    if not users.revoke_key(request.app.state.service, prefix, actor=principal.user):
         raise HTTPException(404, detail=f"No active key with prefix {prefix!r}")
     return {"prefix": prefix, "revoked": True}

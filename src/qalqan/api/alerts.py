@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from qalqan.api.models import DEFAULT_PAGE, MAX_BIGINT, Decide, ErrorResponse, Limit, Offset, Page, StorableFilter
 from qalqan.api.security import require, stated_purpose
 from qalqan.monitoring.alerts import DecisionError
-from qalqan.service.auth import Principal
+from qalqan.service.roles import Principal
 
 router = APIRouter(tags=["Alerts"], responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}})
 

@@ -21,6 +21,8 @@ import re
 import secrets
 import tempfile
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -326,7 +328,7 @@ def create_app(
     )
     if banner:
         description = f"**{banner}**\n\n" + description
-    common: dict[str, Any] = {"title": "Qalqan", "version": _version(), "description": description, "docs_url": None, "redoc_url": None, "redirect_slashes": False}
+    common: dict[str, Any] = {"title": "Qalqan", "version": _version(), "description": description, "docs_url": None, "redoc_url": None, "redirect_slashes": False, "lifespan": _lifespan}
     page_csp = API_CSP
     if public_docs:
         app = FastAPI(**common)
@@ -362,6 +364,15 @@ def create_app(
     app.add_middleware(SecurityHeaders, docs_csp=page_csp)
     app.state.route_permissions = route_permissions(app)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    # Failed logins of the last minute are only counted in memory: write them before exit.
+    from qalqan.service import auth
+
+    auth.flush_failures(app.state.service)
 
 
 def _store_data_dir() -> Path:

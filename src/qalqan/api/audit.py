@@ -17,7 +17,7 @@ from qalqan.api.models import (
     VerifyResponse,
 )
 from qalqan.api.security import require
-from qalqan.service.auth import Principal
+from qalqan.service.roles import Principal
 from qalqan.store.tables import AuditEntry
 
 router = APIRouter(tags=["Audit"], responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}})

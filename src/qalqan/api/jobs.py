@@ -33,7 +33,7 @@ from qalqan.api.security import require
 from qalqan.api.uploads import redact
 from qalqan.model import ListError
 from qalqan.model.identifiers import check_identifier
-from qalqan.service.auth import Principal
+from qalqan.service.roles import Principal
 from qalqan.store.tables import Job
 
 if TYPE_CHECKING:

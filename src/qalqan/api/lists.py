@@ -13,7 +13,7 @@ from qalqan.api.models import DEFAULT_PAGE, MAX_INTEGER, ErrorResponse, JobStart
 from qalqan.api.security import require
 from qalqan.api.uploads import receive_upload
 from qalqan.model.identifiers import check_identifier, check_text
-from qalqan.service.auth import Principal
+from qalqan.service.roles import Principal
 from qalqan.sources.registry import RESERVED_LIST_NAMES
 
 #: List formats an import may force (else it is detected from the content).

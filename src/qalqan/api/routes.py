@@ -32,7 +32,7 @@ from qalqan.api.models import (
 from qalqan.api.security import body_hash, public, require, stated_purpose
 from qalqan.matching.screener import Screener
 from qalqan.model import ListInfo
-from qalqan.service.auth import Principal
+from qalqan.service.roles import Principal
 from qalqan.sources.registry import RESERVED_LIST_NAMES
 
 #: yente's defaults, so a client that sends no parameters sees the same page size and cut-off.

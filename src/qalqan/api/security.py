@@ -20,8 +20,9 @@ from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.routing import BaseRoute
 
-from qalqan.service import auth
-from qalqan.service.auth import Principal
+from qalqan.model.identifiers import check_text
+from qalqan.service import auth, roles
+from qalqan.service.roles import Principal
 from qalqan.service.throttle import retry_after_header
 
 #: Marks a route that needs no key (only /healthz).
@@ -41,7 +42,7 @@ class Require:
     principal. `permission` is kept on the instance so the route table can be checked."""
 
     def __init__(self, permission: str):
-        if permission not in auth.PERMISSIONS:
+        if permission not in roles.PERMISSIONS:
             raise KeyError(f"unknown permission {permission!r}")
         self.permission = permission
 
@@ -144,6 +145,10 @@ PurposeHeader = Annotated[str | None, Header(alias="X-Purpose", description="The
 
 def _purpose(purpose: str | None, header: str | None) -> str:
     text = (purpose or header or "").strip()
+    try:
+        check_text(text, "purpose")  # NUL or a lone surrogate would fail the audit write (500)
+    except ValueError as exc:
+        raise HTTPException(422, detail=[{"loc": ["query", "purpose"], "msg": str(exc), "type": "value_error"}]) from None
     if len(text) > MAX_PURPOSE_CHARS:
         raise HTTPException(422, detail=[{"loc": ["query", "purpose"], "msg": f"purpose is {len(text)} characters long; at most {MAX_PURPOSE_CHARS}", "type": "value_error"}])
     return text

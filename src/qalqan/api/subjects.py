@@ -23,7 +23,7 @@ from qalqan.api.security import optional_purpose, require, stated_purpose
 from qalqan.api.uploads import Upload, receive_upload
 from qalqan.model import ListError
 from qalqan.model.identifiers import check_identifier, check_text
-from qalqan.service.auth import Principal
+from qalqan.service.roles import Principal
 
 router = APIRouter(tags=["Subjects"], responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}})
 

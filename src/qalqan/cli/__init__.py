@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from qalqan.cli.base import EXIT_BAD_INPUT, _fail, app, err, lists_app
+from qalqan.cli.base import _fail, app, err, lists_app
 from qalqan.model import ListError
 
 #: How long `serve` waits for the UN server before falling back: `make run` must start promptly
@@ -251,7 +251,7 @@ def prepare_store(
     list is imported, loudly; `population` (a screening-input file with ids) is imported when the
     store watches nobody yet; an admin key is created when the store has no user, and written to
     `$QALQAN_DATA/admin-bootstrap.key` (see `write_admin_key`)."""
-    from qalqan.service import auth, subjects
+    from qalqan.service import subjects, users
 
     done = Startup()
     explicit = list(lists or []) + ([f"un:{file}"] if file is not None else [])
@@ -278,12 +278,12 @@ def prepare_store(
     done.demo = "demo" in service.live_versions()
     if population is not None and subjects.list_subjects(service, offset=0, limit=1).total == 0:
         done.population = subjects.import_subjects_file(service, population, actor=SERVE_ACTOR, purpose="demo population at first start")
-    done.admin_key = auth.ensure_admin(service)
+    done.admin_key = users.ensure_admin(service)
     if done.admin_key:
         try:
             done.admin_key_file = write_admin_key(done.admin_key, env)
         except OSError as exc:  # the key is lost, not the store: another can be made locally
-            done.notes.append(f"could not write the admin key to {data_dir(env) / ADMIN_KEY_FILE} ({exc.strerror or exc}); make one with `qalqan keys create {auth.BOOTSTRAP_ADMIN}`")
+            done.notes.append(f"could not write the admin key to {data_dir(env) / ADMIN_KEY_FILE} ({exc.strerror or exc}); make one with `qalqan keys create {users.BOOTSTRAP_ADMIN}`")
     return done
 
 
@@ -317,7 +317,7 @@ def serve(
     file: Annotated[Path | None, typer.Option("--file", help="A UN Consolidated List XML file to import")] = None,
     threshold: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Default match threshold (default: calibrated)")] = None,
     demo_population: Annotated[bool, typer.Option("--demo-population/--no-demo-population", help="Watch the bundled demo population (256 people and organisations) when the store watches nobody yet")] = False,
-    public_docs: Annotated[bool, typer.Option("--public-docs", help="Serve the interactive API docs (/docs, /redoc, /openapi.json) without a key, for development; by default /openapi.json needs a key of any role")] = False,
+    public_docs: Annotated[bool, typer.Option("--public-docs", help="Serve the interactive API docs (/docs, with Swagger UI from the package, and /openapi.json) without a key, for development; by default /openapi.json needs a key of any role")] = False,
     fetch_every: Annotated[str | None, typer.Option("--fetch-every", "--every", help="Re-fetch the UN list on this schedule (e.g. 1h, 30m); each new version is re-screened against the watched population")] = None,
     un_url: Annotated[str | None, typer.Option("--un-url", hidden=True, help="Download the UN list from here (tests: a local server, or a closed port for no network)")] = None,
 ) -> None:

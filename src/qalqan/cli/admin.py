@@ -58,11 +58,11 @@ def users_add(
     role: Annotated[str, typer.Option("--role", "-r", help="analyst | supervisor | admin | auditor")],
 ) -> None:
     """Add a user with a role."""
-    from qalqan.service import auth
+    from qalqan.service import roles, users
 
     try:
-        auth.create_user(_service(), name, role, actor=cli_actor())
-    except auth.AuthError as exc:
+        users.create_user(_service(), name, role, actor=cli_actor())
+    except roles.AuthError as exc:
         _fail(str(exc))
     out.print(f"added user {escape(name)} ({role}); make a key with: qalqan keys create {escape(name)}", highlight=False)
 
@@ -70,7 +70,7 @@ def users_add(
 @users_app.command("list")
 def users_list() -> None:
     """Users, their roles and their keys (prefixes only)."""
-    from qalqan.service import auth
+    from qalqan.service import users
 
     service = _service()
     table = Table(title="Users")
@@ -78,7 +78,7 @@ def users_list() -> None:
         table.add_column(col)
     offset, total = 0, None
     while total is None or offset < total:
-        items, total = auth.list_users(service, offset=offset, limit=500)
+        items, total = users.list_users(service, offset=offset, limit=500)
         for u in items:
             keys = "\n".join(
                 f"{k['prefix']} {escape(k['label'] or '-')} by {escape(_issuer(k, u['name']))} {k['last_used_at'] or 'never'}" + (" [red]revoked[/]" if k["revoked_at"] else "")
@@ -106,11 +106,11 @@ def keys_list(
 ) -> None:
     """API keys (prefixes only), with their holder and who made them: a key made for someone
     else is listed with its issuer."""
-    from qalqan.service import auth
+    from qalqan.service import roles, users
 
     try:
-        keys = auth.list_keys(_service(), user)
-    except auth.AuthError as exc:
+        keys = users.list_keys(_service(), user)
+    except roles.AuthError as exc:
         _fail(str(exc))
     if as_json:
         for k in keys:
@@ -140,11 +140,11 @@ def keys_create(
 ) -> None:
     """Make an API key and print it: the only time it is shown (only its hash is stored).
     The only way to make a key for an auditor (the API refuses to); audited as `key.issue`."""
-    from qalqan.service import auth
+    from qalqan.service import auth, roles, users
 
     try:
-        key = auth.create_key(_service(), user, actor=cli_actor(), label=label)
-    except auth.AuthError as exc:
+        key = users.create_key(_service(), user, actor=cli_actor(), label=label)
+    except roles.AuthError as exc:
         _fail(str(exc))
     typer.echo(key)  # alone on stdout, so `KEY=$(qalqan keys create ana)` works
     typer.echo(f"API key for {user}, prefix {auth.parse_key(key)}: shown once, store it now.", err=True)
@@ -153,9 +153,9 @@ def keys_create(
 @keys_app.command("revoke")
 def keys_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix (the part after 'qk_', see `users list`)")]) -> None:
     """Revoke an API key. A running server stops accepting it within a minute (at once if revoked through its API)."""
-    from qalqan.service import auth
+    from qalqan.service import users
 
-    if not auth.revoke_key(_service(), prefix, actor=cli_actor()):
+    if not users.revoke_key(_service(), prefix, actor=cli_actor()):
         _fail(f"no active key with prefix {prefix!r}")
     out.print(f"revoked key {escape(prefix)}", highlight=False)
 

@@ -33,7 +33,7 @@ from qalqan.monitoring.audit import (
     head_mac,
     verify_chain,
 )
-from qalqan.store.db import Database, data_dir
+from qalqan.store.db import Database, data_dir, private_dir
 from qalqan.store.tables import Alert, AuditEntry, AuditHead, Decision
 
 KEY_FILE = "audit.key"
@@ -49,7 +49,7 @@ def audit_key(env: Mapping[str, str] | None = None) -> bytes:
         return bytes.fromhex(env["QALQAN_AUDIT_KEY"])
     path = data_dir(env) / KEY_FILE
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))

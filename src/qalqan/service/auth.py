@@ -1,31 +1,10 @@
-"""Users, roles, API keys and authentication.
+"""Authentication: who an API key belongs to, with a cache, a back-off and audited refusals.
 
-Roles and what they may do are one table, `PERMISSIONS` (permission -> roles); the HTTP API
-declares one permission per route and a test walks the route table against it.
-
-- analyst: screen, view lists, subjects and alerts, decide alerts;
-- supervisor: as analyst, and reassign / reopen alerts, and manage the watched population;
-- admin: everything an analyst or supervisor may, and lists, users and keys;
-- auditor: the audit log only (read and verify). Admins do not read the audit log: the auditor
-  reviews what admins do.
-
-**Separation of duties.** A key made for someone else is its own audited act, `key.issue` (the
-issuer and the holder), apart from `key.create` (a user's own key), and the issuer is kept on the
-key (`api_keys.created_by`) and shown in every key list: an admin who mints a key for an analyst
-and acts as them is visible as having done so. Keys for auditors are never made through the HTTP
-API (`create_key(via_api=True)` refuses them, whatever the holder's role was when the user was
-created): only the server's command line, run by whoever operates the host, can make one, so an
-admin cannot act as the person who reviews admins.
-
-**Reserved names.** The service writes audit entries under actors of its own: `system` (its own
-work), `anonymous` (a request without a usable key), `key:<prefix>` (a key that did not
-authenticate) and `cli:<login>` (the command line). No user may take such a name.
-
-An API key is `qk_<prefix>_<secret>`, shown once. The prefix is stored in clear to find the row;
-only the argon2id hash of the whole key is kept. argon2 is slow on purpose (tens of ms), so a
-successful verification is cached in memory for `CACHE_TTL_SECONDS`, keyed by a SHA-256 of the
-key (never the key itself); failures are never cached. The first successful use of a key in a
-cache period is recorded as a "login" (a new session of use).
+argon2 is slow on purpose (tens of ms), so a successful verification is cached in memory for
+`CACHE_TTL_SECONDS`, keyed by a SHA-256 of the key (never the key itself); failures are never
+cached. The first successful use of a key in a cache period is recorded as a "login" (a new
+session of use). Users and keys are managed in `service.users`; roles and permissions are
+`service.roles`.
 
 **Refused requests.** Every refused authentication (`login.failed`: no key, a malformed, unknown,
 revoked or wrong key, a disabled user, or an attempt refused by the back-off) and every refused
@@ -47,46 +26,20 @@ from __future__ import annotations
 
 import hashlib
 import re
-import secrets
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
-from qalqan.service.context import SYSTEM, Context
+from qalqan.service.context import ANONYMOUS, Context
+from qalqan.service.roles import Principal
 from qalqan.service.throttle import Aggregator, Entry, Event, Throttle
 from qalqan.store.tables import ApiKey, User
-
-ANALYST, SUPERVISOR, ADMIN, AUDITOR = "analyst", "supervisor", "admin", "auditor"
-ROLES = (ANALYST, SUPERVISOR, ADMIN, AUDITOR)
-
-_STAFF = frozenset({ANALYST, SUPERVISOR, ADMIN})
-_SUPERVISORS = frozenset({SUPERVISOR, ADMIN})
-_ADMINS = frozenset({ADMIN})
-
-#: Permission -> the roles that hold it. Every HTTP route names exactly one of these.
-PERMISSIONS: Mapping[str, frozenset[str]] = {
-    "screen": _STAFF,
-    "lists:read": _STAFF,
-    "lists:write": _ADMINS,
-    "subjects:read": _STAFF,
-    "subjects:write": _SUPERVISORS,  # the watched population is managed, not changed ad hoc
-    "alerts:read": _STAFF,
-    "alerts:decide": _STAFF,
-    "alerts:supervise": _SUPERVISORS,  # reassign and reopen
-    "jobs:read": _SUPERVISORS,  # the roles that can start jobs (subject and list imports)
-    "users:admin": _ADMINS,
-    "audit:read": frozenset({AUDITOR}),
-    "docs:read": frozenset(ROLES),  # the API description: any user, but not the public
-}
 
 #: How long a verified key is trusted without hashing it again. It bounds both the argon2 cost
 #: under load (one verification per key per minute) and how long a key revoked by another
@@ -101,15 +54,6 @@ KEY_SCHEME = "qk"
 PREFIX_BYTES = 6
 #: 32 random bytes: the secret's strength, independent of the (public) prefix.
 SECRET_BYTES = 32
-#: User names: letters, digits and . _ @ - (they appear in audit entries and URLs).
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
-BOOTSTRAP_ADMIN = "admin"
-#: The actor of a request that carried no usable key.
-ANONYMOUS = "anonymous"
-#: Names the service's own actors use (compared without case): no user may take them.
-RESERVED_NAMES = frozenset({SYSTEM, ANONYMOUS})
-#: Beginnings of the service's own actors ("key:<prefix>", "cli:<login>").
-RESERVED_PREFIXES = ("key:", "cli:")
 #: The client of calls not made over HTTP (the command line, tests).
 LOCAL_CLIENT = "local"
 #: Longest route kept in an audit entry (a path is the client's to choose).
@@ -137,27 +81,6 @@ THROTTLED = "throttled"
 _HASHED_FAILURES = frozenset({WRONG_SECRET, REVOKED, DISABLED})
 
 
-class AuthError(ValueError):
-    """A user or key operation that cannot be done; the message says why, `field` names the
-    input at fault."""
-
-    def __init__(self, message: str, *, field: str = "name"):
-        super().__init__(message)
-        self.field = field
-
-
-class NotFound(AuthError):
-    """No such user."""
-
-
-class Conflict(AuthError):
-    """The user exists already."""
-
-
-class Forbidden(AuthError):
-    """Not to be done by this channel or actor (HTTP 403)."""
-
-
 class Refused(Exception):
     """A request that does not authenticate: `reason` (one of the constants above) and, when the
     back-off refused it, `retry_after` seconds."""
@@ -167,32 +90,6 @@ class Refused(Exception):
         self.reason = reason
         self.retry_after = retry_after
 
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who a request acts as."""
-
-    user: str
-    role: str
-    key_prefix: str = ""
-
-    def allows(self, permission: str) -> bool:
-        return allowed(self.role, permission)
-
-
-def allowed(role: str, permission: str) -> bool:
-    """Whether `role` holds `permission` (an unknown permission is a programming error)."""
-    if permission not in PERMISSIONS:
-        raise KeyError(f"unknown permission {permission!r}")
-    return role in PERMISSIONS[permission]
-
-
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:  # SQLite returns naive datetimes; they were written in UTC
-        value = value.replace(tzinfo=UTC)
-    return value.isoformat()
 
 
 # -- what a service remembers about keys: the verification cache, the back-off, the counts -------
@@ -294,155 +191,13 @@ def reset_throttle(ctx: Context) -> None:
     _state(ctx).throttle = Throttle()
 
 
+def forget_key(ctx: Context, prefix: str) -> None:
+    """Stop trusting a key this process verified (it was revoked): the next use is checked again."""
+    _state(ctx).cache.drop(prefix=prefix)
+
+
 def _digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-# -- users and keys -----------------------------------------------------------------------------
-
-
-def _check_role(role: str) -> str:
-    if role not in ROLES:
-        raise AuthError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}", field="role")
-    return role
-
-
-def check_name(name: str) -> str:
-    """`name` if a user may have it; AuthError (field "name") if not."""
-    if not NAME_PATTERN.match(name or ""):
-        raise AuthError(f"invalid user name {name!r}: 1-100 letters, digits or . _ @ -, starting with a letter or digit")
-    folded = name.casefold()
-    if folded in RESERVED_NAMES or folded.startswith(RESERVED_PREFIXES):
-        raise AuthError(f"user name {name!r} is reserved: the service records its own actions under it")
-    return name
-
-
-def _user_dict(user: User, keys: list[ApiKey] | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": user.name, "role": user.role, "active": user.active, "created_at": _iso(user.created_at)}
-    if keys is not None:
-        out["keys"] = [_key_dict(k) for k in keys]
-    return out
-
-
-def _key_dict(key: ApiKey, user: str | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {} if user is None else {"user": user}
-    out |= {
-        "prefix": key.prefix,
-        "label": key.label,
-        "created_at": _iso(key.created_at),
-        "created_by": key.created_by,  # None: made before issuers were recorded
-        "last_used_at": _iso(key.last_used_at),
-        "revoked_at": _iso(key.revoked_at),
-    }
-    return out
-
-
-def create_user(ctx: Context, name: str, role: str, *, actor: str) -> dict[str, Any]:
-    """Add a user with `role`; raises AuthError for a bad or reserved name or a bad role, and
-    Conflict for an existing user."""
-    check_name(name)
-    _check_role(role)
-    try:
-        with ctx.transaction() as s:
-            if s.execute(select(User.id).where(User.name == name)).first() is not None:
-                raise Conflict(f"user {name!r} already exists")
-            user = User(name=name, role=role, active=True, created_at=ctx.clock.now())
-            s.add(user)
-            s.flush()
-            ctx.audit(s, actor=actor, action="user.create", target=f"user:{name}", detail={"role": role})
-            return _user_dict(user, [])
-    except IntegrityError:  # created by someone else between our check and insert
-        raise Conflict(f"user {name!r} already exists") from None
-
-
-def list_users(ctx: Context, *, offset: int = 0, limit: int = 100) -> tuple[list[dict[str, Any]], int]:
-    """(users in name order with their keys' public parts and issuers, total number of users)."""
-    with ctx.db.session() as s:
-        total = s.execute(select(func.count()).select_from(User)).scalar_one()
-        users = s.execute(select(User).order_by(User.name).offset(offset).limit(limit)).scalars().all()
-        ids = [u.id for u in users]
-        keys: dict[int, list[ApiKey]] = {i: [] for i in ids}
-        if ids:
-            for k in s.execute(select(ApiKey).where(ApiKey.user_id.in_(ids)).order_by(ApiKey.id)).scalars():
-                keys[k.user_id].append(k)
-        return [_user_dict(u, keys[u.id]) for u in users], int(total)
-
-
-def list_keys(ctx: Context, user: str | None = None) -> list[dict[str, Any]]:
-    """Every key (of `user`, when given) with its holder and issuer, oldest first; NotFound for
-    an unknown user."""
-    with ctx.db.session() as s:
-        stmt = select(ApiKey, User.name).join(User, User.id == ApiKey.user_id).order_by(ApiKey.id)
-        if user is not None:
-            if s.execute(select(User.id).where(User.name == user)).first() is None:
-                raise NotFound(f"no such user {user!r}")
-            stmt = stmt.where(User.name == user)
-        return [_key_dict(k, name) for k, name in s.execute(stmt)]
-
-
-def create_key(ctx: Context, user: str, *, actor: str, label: str = "", via_api: bool = False) -> str:
-    """Make an API key for `user` and return it: the only time it is ever shown.
-
-    Audited as `key.create` when `actor` makes their own key, else as `key.issue` naming the
-    issuer and the holder; the issuer is kept on the key. `via_api`: the request came through
-    the HTTP API, which may not make a key for an auditor (Forbidden).
-    """
-    if len(label) > 200:
-        raise AuthError("label: at most 200 characters", field="label")
-    for _attempt in range(3):  # a prefix collision (48 random bits) is retried, not reported
-        prefix = secrets.token_hex(PREFIX_BYTES)
-        key = f"{KEY_SCHEME}_{prefix}_{secrets.token_urlsafe(SECRET_BYTES)}"
-        hashed = HASHER.hash(key)  # outside the transaction: it is the slow part
-        try:
-            with ctx.transaction() as s:
-                row = s.execute(select(User).where(User.name == user)).scalar_one_or_none()
-                if row is None:
-                    raise NotFound(f"no such user {user!r}")
-                if not row.active:
-                    raise AuthError(f"user {user!r} is disabled")
-                if via_api and row.role == AUDITOR:  # checked with the row the key is written for
-                    raise Forbidden(
-                        f"user {user!r} is an auditor: keys for auditors are not made through the API, only on the server's command line "
-                        f"(qalqan keys create {user}), so no admin can act as the person who reviews admins"
-                    )
-                s.add(ApiKey(user_id=row.id, prefix=prefix, hash=hashed, label=label, created_at=ctx.clock.now(), created_by=actor))
-                s.flush()
-                if actor == user:
-                    ctx.audit(s, actor=actor, action="key.create", target=f"key:{prefix}", detail={"user": user, "label": label})
-                else:
-                    detail = {"user": user, "issuer": actor, "holder": user, "role": row.role, "label": label}
-                    ctx.audit(s, actor=actor, action="key.issue", target=f"key:{prefix}", detail=detail)
-            return key
-        except IntegrityError:
-            continue
-    raise AuthError("could not allocate a unique key prefix")  # pragma: no cover - 2^-48 thrice
-
-
-def revoke_key(ctx: Context, prefix: str, *, actor: str) -> bool:
-    """Revoke the key with `prefix`; False if there is no such key or it was already revoked.
-    The serving process forgets it at once; another process within `CACHE_TTL_SECONDS`."""
-    with ctx.transaction() as s:
-        row = s.execute(select(ApiKey).where(ApiKey.prefix == prefix)).scalar_one_or_none()
-        if row is None or row.revoked_at is not None:
-            return False
-        row.revoked_at = ctx.clock.now()
-        owner = s.get(User, row.user_id)
-        ctx.audit(s, actor=actor, action="key.revoke", target=f"key:{prefix}", detail={"user": owner.name if owner else ""})
-    _state(ctx).cache.drop(prefix=prefix)
-    return True
-
-
-def ensure_admin(ctx: Context, *, actor: str = SYSTEM) -> str | None:
-    """When the store has no user at all, create the admin user `BOOTSTRAP_ADMIN` and a key for
-    it, and return that key (to be shown once); otherwise None."""
-    with ctx.db.session() as s:
-        if s.execute(select(User.id).limit(1)).first() is not None:
-            return None
-    try:
-        create_user(ctx, BOOTSTRAP_ADMIN, ADMIN, actor=actor)
-    except Conflict:  # another process bootstrapped first
-        return None
-    return create_key(ctx, BOOTSTRAP_ADMIN, actor=actor, label="bootstrap")
 
 
 # -- authentication -------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ from qalqan.store.tables import AuditEntry, Decision
 #: The actor recorded for work the service does on its own (scheduled fetches, re-screens,
 #: closing alerts on delisted entries). No user may take this name.
 SYSTEM = "system"
+#: The actor of a request that carried no usable key.
+ANONYMOUS = "anonymous"
 
 
 class Context:

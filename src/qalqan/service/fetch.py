@@ -8,22 +8,24 @@ re-screen the population), so this module knows nothing of what an import sets o
 from __future__ import annotations
 
 import logging
-import os
 import re
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 from typing import Any, Protocol
 
 import httpx
 
 from qalqan.model import ListError
 from qalqan.service.context import Context
-from qalqan.service.lists import ImportResult, Progress, report
+from qalqan.service.lists import ImportResult
+from qalqan.service.records import Progress, report
 from qalqan.sources.fetch import UN_URL, download
-from qalqan.store.db import data_dir
+from qalqan.store.db import data_dir, private_dir
 from qalqan.store.tables import ListSource
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,8 @@ DEFAULT_URLS = {"un": UN_URL}
 FETCH_TIMEOUT = 120.0
 #: Sub-directory of the data directory that holds downloads while they are imported.
 DOWNLOAD_DIR = "downloads"
+#: A download's file name taken from its URL: short, and nothing a path could misread.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 class Importer(Protocol):
@@ -58,6 +62,13 @@ class FetchResult:
             "last_modified": self.last_modified,
             "import": self.import_result.as_dict() if self.import_result is not None else None,
         }
+
+
+def download_name(url: str, name: str) -> str:
+    """The file name a download is kept under: the URL path's last part when it is a plain file
+    name, else the list's name."""
+    base = PurePosixPath(urlsplit(url).path).name
+    return base if _PLAIN_NAME.fullmatch(base) and base not in (".", "..") else f"{name}.download"
 
 
 def default_url(name: str) -> str | None:
@@ -98,11 +109,11 @@ def fetch_list(
         raise ListError(name, f"no URL known for list {name!r}: give one")
     same_url = target == stored[0]  # validators of another URL's copy mean nothing here
     fmt = stored[3] or ("un" if name == "un" else None)
-    folder = data_dir() / DOWNLOAD_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".download", dir=folder)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    folder = private_dir(data_dir() / DOWNLOAD_DIR)
+    # A folder of its own per download, holding the file under the URL's own name: a reader
+    # that titles a list after its file (CSV, FtM) then names what was fetched, not a temp file.
+    work = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=folder))
+    tmp = work / download_name(target, name)
     try:
         found = download(
             target, tmp, timeout=timeout, client=client,
@@ -122,7 +133,7 @@ def fetch_list(
             log.exception("could not record the failed fetch of %s", name)
         raise
     finally:
-        tmp.unlink(missing_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 # -- schedule -------------------------------------------------------------------------------------

@@ -272,7 +272,7 @@ class Job(Base):
 
     id: Mapped[str] = mapped_column(String(CODE), primary_key=True)  # random, unguessable
     kind: Mapped[str] = mapped_column(String(CODE))
-    status: Mapped[str] = mapped_column(String(CODE))  # queued | running | done | failed
+    status: Mapped[str] = mapped_column(String(CODE))  # queued | running | done | failed | interrupted
     total: Mapped[int | None] = mapped_column(Integer)
     done: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,77 @@
+"""Roles and what they may do: one table, `PERMISSIONS` (permission -> roles). The HTTP API
+declares one permission per route and a test walks the route table against it; which alert
+decisions each role may take is `monitoring.alerts.ROLE_ACTIONS`.
+
+- analyst: screen, view lists, subjects and alerts, decide alerts;
+- supervisor: as analyst, and reassign / reopen alerts, and manage the watched population;
+- admin: everything an analyst or supervisor may, and lists, users and keys;
+- auditor: the audit log only (read and verify). Admins do not read the audit log: the auditor
+  reviews what admins do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+ANALYST, SUPERVISOR, ADMIN, AUDITOR = "analyst", "supervisor", "admin", "auditor"
+ROLES = (ANALYST, SUPERVISOR, ADMIN, AUDITOR)
+
+_STAFF = frozenset({ANALYST, SUPERVISOR, ADMIN})
+_SUPERVISORS = frozenset({SUPERVISOR, ADMIN})
+_ADMINS = frozenset({ADMIN})
+
+#: Permission -> the roles that hold it. Every HTTP route names exactly one of these.
+PERMISSIONS: Mapping[str, frozenset[str]] = {
+    "screen": _STAFF,
+    "lists:read": _STAFF,
+    "lists:write": _ADMINS,
+    "subjects:read": _STAFF,
+    "subjects:write": _SUPERVISORS,  # the watched population is managed, not changed ad hoc
+    "alerts:read": _STAFF,
+    "alerts:decide": _STAFF,
+    "jobs:read": _SUPERVISORS,  # the roles that can start jobs (subject and list imports)
+    "users:admin": _ADMINS,
+    "audit:read": frozenset({AUDITOR}),
+    "docs:read": frozenset(ROLES),  # the API description: any user, but not the public
+}
+
+
+class AuthError(ValueError):
+    """A user or key operation that cannot be done; the message says why, `field` names the
+    input at fault."""
+
+    def __init__(self, message: str, *, field: str = "name"):
+        super().__init__(message)
+        self.field = field
+
+
+class NotFound(AuthError):
+    """No such user."""
+
+
+class Conflict(AuthError):
+    """The user exists already."""
+
+
+class Forbidden(AuthError):
+    """Not to be done by this channel or actor (HTTP 403)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a request acts as."""
+
+    user: str
+    role: str
+    key_prefix: str = ""
+
+    def allows(self, permission: str) -> bool:
+        return allowed(self.role, permission)
+
+
+def allowed(role: str, permission: str) -> bool:
+    """Whether `role` holds `permission` (an unknown permission is a programming error)."""
+    if permission not in PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+    return role in PERMISSIONS[permission]
