@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import pytest
 
+from qalqan.matching import features
 from qalqan.matching.compiled import compile_entity, compile_query
 from qalqan.matching.config import MatchConfig
 from qalqan.matching.features import (
     FEATURES,
     compare_dates,
     country_conflict,
+    dob_conflict,
+    dob_match,
     document_conflict,
     document_match,
     gender_conflict,
@@ -19,7 +22,7 @@ from qalqan.matching.features import (
     schema_conflict,
     token_similarity,
 )
-from qalqan.model import DateKind, Document, Entity, Name, NameKind, NameQuality, PartialDate, Query
+from qalqan.model import MISSING_SIDES, DateKind, Document, Entity, Name, NameKind, NameQuality, PartialDate, Query
 from qalqan.names.tokens import name_tokens
 
 CONFIG = MatchConfig()
@@ -106,10 +109,71 @@ def test_a_missing_family_name_costs_more_than_a_missing_middle_initial() -> Non
 
 def test_name_explanation_is_structured_alignment() -> None:
     result = name_similarity(compile_query(Query(("Mohammed Omar",))), compile_entity(person("Muhammad Umar Khan")), CONFIG)
-    steps = {(a.query, a.candidate): a.how for a in result.alignment}
+    steps = {(a.query_key, a.candidate_key): a.how for a in result.alignment}
     assert steps[("mohammed", "muhammad")] == "variant"
     assert steps[(None, "khan")] == "unmatched"
     assert result.query_value == "Mohammed Omar" and result.candidate_value == "Muhammad Umar Khan"
+
+
+def alignment(query: str, listed: str, schema: str = "Person") -> dict[str | None, dict[str, object]]:
+    """The name alignment of one query against one listed name, by the query's key."""
+    q = compile_query(Query((query,), schema=schema))
+    c = compile_entity(Entity("t-1", schema, "t", "1", (Name(listed),)))
+    return {step["query_key"]: step for step in (a.as_dict() for a in name_similarity(q, c, CONFIG).alignment)}
+
+
+def test_aligned_tokens_show_the_words_as_written_and_keep_the_key_apart() -> None:
+    steps = alignment("Sirajuddin Haqqani", "SERAJUDDIN HAQANI")
+    assert steps["sirajdin"]["query"] == "Sirajuddin" and steps["sirajdin"]["query_latin"] == "sirajuddin"
+    assert steps["sirajdin"]["candidate"] == "SERAJUDDIN" and steps["sirajdin"]["candidate_key"] == "serajdin"
+    assert steps["haqqani"]["candidate"] == "HAQANI"
+
+
+def test_a_compound_token_shows_the_joined_span_of_its_written_words() -> None:
+    step = alignment("Abd al-Hakim Murad", "Abdul Hakim Murad")["abdhakim"]
+    assert (step["query"], step["candidate"]) == ("Abd al-Hakim", "Abdul Hakim")
+    assert step["query_latin"] == "abd al hakim" and step["candidate_key"] == "abdhakim"
+
+
+def test_a_name_in_another_script_is_shown_in_that_script_with_its_latin_form() -> None:
+    steps = alignment("Айман аз-Завахири", "Ayman al-Zawahiri")
+    assert steps["zavahiri"]["query"] == "Завахири" and steps["zavahiri"]["query_latin"] == "zavahiri"
+    assert steps["zavahiri"]["candidate"] == "Zawahiri"
+    arabic = alignment("أيمن الظواهري", "Ayman al-Zawahiri")
+    assert arabic["ayman"]["query"] == "أيمن" and arabic["ayman"]["candidate"] == "Ayman"
+
+
+def test_one_word_against_two_shows_both_written_words() -> None:
+    step = alignment("Kim Jongun", "KIM JONG UN")["jongun"]
+    assert step["how"] == "joined" and step["query"] == "Jongun" and step["candidate"] == "JONG UN"
+    assert step["candidate_key"] == "jong un"
+    other_way = alignment("Kim Jong-Un", "KIM JONGUN")["jong un"]
+    assert other_way["how"] == "joined" and other_way["query"] == "Jong-Un" and other_way["candidate"] == "JONGUN"
+    assert other_way["query_latin"] == "jong un" and other_way["candidate_key"] == "jongun"
+
+
+def test_an_organisation_legal_form_is_shown_as_written_not_as_its_class() -> None:
+    steps = alignment("ТОО Казахстан Темир Жолы", "Kazakhstan Temir Zholy LLP", schema="Organization")
+    assert steps["llp"]["query"] == "ТОО" and steps["llp"]["candidate"] == "LLP"
+    assert steps["kazahstan"]["query"] == "Казахстан"
+
+
+def test_unmatched_tokens_have_nothing_on_the_other_side() -> None:
+    steps = alignment("Mohammed Omar", "Muhammad Umar Khan")
+    khan = next(s for s in steps.values() if s["candidate_key"] == "khan")
+    assert khan["candidate"] == "Khan" and khan["query"] is None and khan["query_latin"] is None
+
+
+def test_scoring_never_looks_for_written_spans(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The spans are found for explanations only: the scoring hot path must not pay for them."""
+
+    def fail(*args: object) -> None:
+        raise AssertionError("token_spans called while scoring")
+
+    monkeypatch.setattr(features, "token_spans", fail)
+    q = compile_query(Query(("Abd al-Hakim Murad",)))
+    c = compile_entity(person("Abdul Hakim Murad"))
+    assert features.best_name_pair(q, c, CONFIG) is not None
 
 
 @pytest.mark.parametrize(
@@ -177,3 +241,51 @@ def test_conflicts_weigh_against_and_support_for() -> None:
     assert results["country_conflict"].contribution < 0
     assert all(f.contribution <= 0 for f in results.values())
     assert all(f.__doc__ for f in FEATURES), "every feature documents itself"
+
+
+EVIDENCE = {
+    # feature: (what the query gives, what the listed entry gives, how the detail names it)
+    dob_match: ({"birth_dates": (PartialDate(1971, 5, 2),)}, {"birth_dates": (PartialDate(1971),)}, "date of birth"),
+    dob_conflict: ({"birth_dates": (PartialDate(1971, 5, 2),)}, {"birth_dates": (PartialDate(1971),)}, "date of birth"),
+    nationality_match: ({"nationalities": ("kz",)}, {"nationalities": ("kz", "ru")}, "nationality or country"),
+    country_conflict: ({"nationalities": ("kz",)}, {"nationalities": ("kz", "ru")}, "nationality"),
+    document_match: ({"documents": (Document("N1234567"),)}, {"documents": (Document("N1234567"),)}, "document number"),
+    document_conflict: ({"documents": (Document("N1234567"),)}, {"documents": (Document("N1234567"),)}, "document number"),
+    gender_conflict: ({"gender": "male"}, {"gender": "male"}, "gender"),
+}
+
+
+@pytest.mark.parametrize("feature", list(EVIDENCE), ids=lambda f: f.__name__)
+def test_a_feature_one_side_cannot_be_compared_on_says_which_side_lacks_it(feature) -> None:
+    query_has, listed_has, what = EVIDENCE[feature]
+    given = compile_query(Query(("x",), **query_has))
+    bare_query = compile_query(Query(("x",)))
+    listed = compile_entity(person("x", **listed_has))
+    bare_listed = compile_entity(person("x"))
+    both = feature(given, listed, CONFIG)
+    assert both.missing is None and both.query_value and both.candidate_value
+    no_candidate = feature(given, bare_listed, CONFIG)
+    assert no_candidate.missing == "candidate" and no_candidate.detail == f"candidate has no {what}"
+    assert no_candidate.query_value == both.query_value and no_candidate.candidate_value is None
+    no_query = feature(bare_query, listed, CONFIG)
+    assert no_query.missing == "query" and no_query.detail == f"query has no {what}"
+    assert no_query.query_value is None and no_query.candidate_value
+    neither = feature(bare_query, bare_listed, CONFIG)
+    assert neither.missing == "both" and neither.detail == f"neither side has a {what}"
+    assert no_candidate.score == no_query.score == neither.score == 0.0
+    assert {no_candidate.missing, no_query.missing, neither.missing} == set(MISSING_SIDES)
+
+
+def test_a_subject_with_a_birth_date_against_an_entry_without_one_shows_the_subject_date() -> None:
+    q = compile_query(Query(("x",), birth_dates=(PartialDate(1971, 5, 2), PartialDate(1972))))
+    shown = dob_match(q, compile_entity(person("x")), CONFIG).as_dict()
+    assert shown["query_value"] == "1971-05-02, 1972" and shown["candidate_value"] is None
+    assert shown["missing"] == "candidate" and shown["detail"] == "candidate has no date of birth"
+
+
+def test_the_name_feature_says_which_side_has_no_name() -> None:
+    q = compile_query(Query(("Ali Khan",)))
+    nameless = compile_entity(Entity("t-1", "Person", "t", "1", (Name("-"),)))
+    result = name_similarity(q, nameless, CONFIG)
+    assert result.missing == "candidate" and result.query_value == "Ali Khan" and result.detail == "candidate has no name"
+

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qalqan.names.tokens import name_tokens, skeleton
+from qalqan.names.tokens import _written_words, name_tokens, skeleton, token_spans
+from qalqan.names.translit import latinize
 from qalqan.names.variants import name_variants
 
 
@@ -86,3 +87,38 @@ def test_variants_of_any_text_include_the_text(text: str) -> None:
     assert all(v.strip() for v in found)
     if any(ch.isalpha() for ch in text) and text.strip(" ,.-") == text and " ".join(text.split()) == text:
         assert found[0] == text
+
+
+def written(name: str, organisation: bool = False) -> list[tuple[str, str]]:
+    return [(t.text, name[a:b]) for t, (a, b) in zip(name_tokens(name, organisation), token_spans(name, organisation), strict=True)]
+
+
+@pytest.mark.parametrize(
+    ("name", "organisation", "expected"),
+    [
+        ("Sirajuddin Haqqani", False, [("sirajdin", "Sirajuddin"), ("haqqani", "Haqqani")]),
+        ("Abd al-Hakim Mohammed", False, [("abdhakim", "Abd al-Hakim"), ("mohammed", "Mohammed")]),
+        ("Nur al-Din Habib Allah", False, [("nurdin", "Nur al-Din"), ("habiballah", "Habib Allah")]),
+        ("Sheikh Mohammed Omar", False, [("mohammed", "Mohammed"), ("omar", "Omar")]),
+        ("Айман аз-Завахири", False, [("aiman", "Айман"), ("az", "аз"), ("zavahiri", "Завахири")]),
+        ("محمد بن عبد الله", False, [("muhammad", "محمد"), ("bin", "بن"), ("abdallah", "عبد الله")]),
+        ("金正恩", False, [("jin", "金"), ("zheng", "正"), ("en", "恩")]),
+        ("Ma'ruf O'Brien", False, [("maruf", "Ma'ruf"), ("obrien", "O'Brien")]),
+        ("A.B.C. Trading Limited", True, [("abc", "A.B.C"), ("trading", "Trading"), ("llc", "Limited")]),
+        ("ТОО Казахстан Темир Жолы", True, [("llp", "ТОО"), ("kazahstan", "Казахстан"), ("temir", "Темир"), ("zholy", "Жолы")]),
+    ],
+)
+def test_each_token_knows_where_it_was_written(name: str, organisation: bool, expected: list[tuple[str, str]]) -> None:
+    assert written(name, organisation) == expected
+
+
+@given(st.text(max_size=80), st.booleans())
+def test_every_token_of_any_text_has_a_written_span(text: str, organisation: bool) -> None:
+    spans = token_spans(text, organisation)
+    assert len(spans) == len(name_tokens(text, organisation))
+    assert all(0 <= a < b <= len(text) for a, b in spans)
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=80))
+def test_written_ascii_words_are_the_words_latinize_makes(text: str) -> None:
+    assert _written_words(text)[0] == latinize(text).split()

@@ -82,10 +82,14 @@ class AlignedToken(BaseModel):
     # As in FeatureExplanation: what the engine adds to a step (its Latin forms, keys) passes through.
     model_config = ConfigDict(extra="allow")
 
-    query: str | None
-    candidate: str | None
+    query: str | None = Field(..., description="the query's word(s) as written, in their own script")
+    candidate: str | None = Field(..., description="the listed name's word(s) as written")
+    query_latin: str | None = Field(None, description="the query token in Latin letters")
+    query_key: str | None = Field(None, description="what the matcher compared (its spelling-variant key)")
+    candidate_latin: str | None = None
+    candidate_key: str | None = None
     similarity: float
-    how: str = Field(..., examples=["exact", "variant", "skeleton", "fuzzy", "initial", "joined", "unmatched"])
+    how: str = Field(..., examples=["exact", "variant", "skeleton", "fuzzy", "initial", "joined", "article", "unmatched"])
     weight: float
 
 
@@ -102,6 +106,7 @@ class FeatureExplanation(BaseModel):
     query_value: str | None = None
     candidate_value: str | None = None
     detail: str | None = None
+    missing: str | None = Field(None, description="which side lacks the value: 'query', 'candidate' or 'both' (None: both have one)")
     alignment: list[AlignedToken] | None = Field(None, description="name features: the token-by-token evidence")
 
 

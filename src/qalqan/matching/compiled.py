@@ -7,7 +7,7 @@ themselves stay small pure functions over prepared values.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from qalqan.model import Entity, NameQuality, PartialDate, Query
@@ -34,6 +34,9 @@ class CompiledName:
     #: so "Abdulrahman" can meet "Abdul Rahman" (a tuple: a dict per name costs too much memory
     #: on a list of millions).
     joined: tuple[tuple[str, int], ...] = ()
+    #: Tokenised as an organisation's name (legal forms, acronyms): what `token_spans` needs to
+    #: show each token as written in `value`.
+    organisation: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,10 @@ class Compiled:
     countries: frozenset[str]  # nationalities plus residence / address / jurisdiction countries
     documents: frozenset[str]  # normalised numbers
     gender: str | None
+    #: The dates of birth and document numbers as an explanation shows them when the other side
+    #: has none: written once here, so scoring a pair never formats them.
+    shown_birth_dates: str | None = None
+    shown_documents: str | None = None
 
 
 def _joined(tokens: tuple[Token, ...]) -> tuple[tuple[str, int], ...]:
@@ -66,7 +73,7 @@ def _names(values: list[tuple[str, bool]], organisation: bool, split: bool) -> t
                 continue
             seen = out.get(tokens)
             if seen is None or (seen.low_quality and not low):
-                out[tokens] = CompiledName(variant, tokens, low, joined=_joined(tokens))
+                out[tokens] = CompiledName(variant, tokens, low, joined=_joined(tokens), organisation=organisation)
     return tuple(out.values())
 
 
@@ -86,6 +93,10 @@ def weigh(record: Compiled, rarity: Callable[[Token], float], particle_weight: f
     return replace(record, names=names)
 
 
+def _shown(values: Iterable[object]) -> str | None:
+    return ", ".join(str(v) for v in values) or None
+
+
 def is_organisation(schema: str) -> bool:
     return schema in ("Organization", "LegalEntity", "Vessel")
 
@@ -94,26 +105,32 @@ def compile_entity(entity: Entity) -> Compiled:
     org = is_organisation(entity.schema) and entity.schema != "LegalEntity"
     names = _names([(n.value, n.quality is NameQuality.LOW) for n in entity.names], org, split=True)
     nats = frozenset(entity.nationalities)
+    documents = frozenset(d for d in (normalise_document(x.number) for x in entity.documents) if len(d) >= 4)
     return Compiled(
         schema=entity.schema,
         names=names,
         birth_dates=entity.birth_dates,
         nationalities=nats,
         countries=nats | frozenset(entity.countries),
-        documents=frozenset(d for d in (normalise_document(x.number) for x in entity.documents) if len(d) >= 4),
+        documents=documents,
         gender=entity.gender,
+        shown_birth_dates=_shown(entity.birth_dates),
+        shown_documents=_shown(sorted(documents)),
     )
 
 
 def compile_query(query: Query) -> Compiled:
     org = query.schema in ("Organization", "Vessel")
     nats = frozenset(query.nationalities)
+    documents = frozenset(d for d in (normalise_document(x.number) for x in query.documents) if len(d) >= 4)
     return Compiled(
         schema=query.schema,
         names=_names([(n, False) for n in query.names if n.strip()], org, split=True),
         birth_dates=query.birth_dates,
         nationalities=nats,
         countries=nats | frozenset(query.countries),
-        documents=frozenset(d for d in (normalise_document(x.number) for x in query.documents) if len(d) >= 4),
+        documents=documents,
         gender=query.gender,
+        shown_birth_dates=_shown(query.birth_dates),
+        shown_documents=_shown(sorted(documents)),
     )

@@ -15,7 +15,7 @@ from importlib import resources
 from qalqan.matching.compiled import compile_entity, compile_query
 from qalqan.matching.config import MatchConfig, load_config
 from qalqan.matching.features import FEATURES, align_names, name_similarity, token_similarity
-from qalqan.model import Entity, Name, Query
+from qalqan.model import AlignedToken, Entity, FeatureResult, Name, Query
 
 
 def _doc(obj: object, one_line: bool = False) -> str:
@@ -78,6 +78,14 @@ def render() -> str:
     for feature in FEATURES:
         weight = feature(probe_query, probe_entity, config).weight
         lines.append(f"| `{feature.__name__}` | {weight} | {_doc(feature, one_line=True)} |")
+    lines += [
+        "",
+        "## Reading an explanation",
+        "",
+        "Every result explains itself feature by feature, the name first. **Each feature.** " + _doc(FeatureResult),
+        "",
+        "**Each step of the name alignment.** " + _doc(AlignedToken),
+    ]
     comments = _setting_comments()
     lines += ["", "## Settings", "", "| setting | value | default | why |", "|---|---|---|---|"]
     for name, value in config.as_dict().items():

@@ -10,13 +10,46 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
 from qalqan.matching.compiled import Compiled, CompiledName, token_weights
 from qalqan.matching.config import MatchConfig
-from qalqan.model import AlignedToken, DateKind, FeatureResult, PartialDate
-from qalqan.names.tokens import Token
+from qalqan.model import AlignedToken, DateKind, FeatureResult, MissingSide, PartialDate
+from qalqan.names.tokens import Token, name_tokens, token_spans
+from qalqan.names.translit import latinize
+
+# -- which side lacks a value ------------------------------------------------------------------
+
+
+#: The side lacking a value, by (the query has it, the candidate has it).
+_MISSING: Mapping[tuple[bool, bool], MissingSide | None] = {
+    (True, True): None,
+    (True, False): "candidate",
+    (False, True): "query",
+    (False, False): "both",
+}
+
+
+def _lacking(what: str) -> Mapping[MissingSide | None, str | None]:
+    """A feature's `detail`, by the side that gives no `what`, in words: "missing" alone does not
+    tell an analyst whether the subject or the listed entry lacks it."""
+    return {
+        None: None,
+        "query": f"query has no {what}",
+        "candidate": f"candidate has no {what}",
+        "both": f"neither side has a {what}",
+    }
+
+
+_NO_NAME = _lacking("name")
+_NO_DATE = _lacking("date of birth")
+_NO_COUNTRY = _lacking("nationality or country")
+_NO_NATIONALITY = _lacking("nationality")
+_NO_DOCUMENT = _lacking("document number")
+_NO_GENDER = _lacking("gender")
+
 
 # -- names ------------------------------------------------------------------------------------
 
@@ -105,17 +138,22 @@ def align_names(
     q_sim = [0.0] * len(qt)
     c_sim = [0.0] * len(ct)
     steps: list[AlignedToken] = []
+    step = _Steps(query, candidate, steps) if explain else None
     for sim, i, j, how in pairs:
         i, j = -i, -j
         if q_sim[i] == 0.0 and c_sim[j] == 0.0:
             q_sim[i] = c_sim[j] = sim
-            if explain:
-                steps.append(AlignedToken(qt[i].text, ct[j].text, sim, how, qw[i]))
+            if step is not None:
+                step.pair(i, j, sim, how, qw[i])
     if (candidate.joined and 0.0 in q_sim) or (query.joined and 0.0 in c_sim):
-        _align_joined(query, candidate, q_sim, c_sim, config, steps if explain else None)
-    if explain:
-        steps.extend(AlignedToken(t.text, None, 0.0, "unmatched", qw[i]) for i, t in enumerate(qt) if not q_sim[i])
-        steps.extend(AlignedToken(None, t.text, 0.0, "unmatched", cw[j]) for j, t in enumerate(ct) if not c_sim[j])
+        _align_joined(query, candidate, q_sim, c_sim, config, step)
+    if step is not None:
+        for i in range(len(qt)):
+            if not q_sim[i]:
+                step.query_only(i, qw[i])
+        for j in range(len(ct)):
+            if not c_sim[j]:
+                step.candidate_only(j, cw[j])
     q_total = sum(qw) or 1.0
     c_total = sum(cw) or 1.0
     qc = sum([w * s for w, s in zip(qw, q_sim)]) / q_total
@@ -132,6 +170,62 @@ def align_names(
 _MIN_JOINED_SKELETON = 4
 
 
+class _Steps:
+    """Builds the alignment steps of one name pair, each token shown as written in its name,
+    latinised, and as compared. Only explanations build it: where each token was written is
+    found from the names as written when a result is explained, never while scoring."""
+
+    def __init__(self, query: CompiledName, candidate: CompiledName, out: list[AlignedToken]):
+        self.query, self.candidate, self.out = query, candidate, out
+        self.query_forms = _written_forms(query.value, query.organisation)
+        self.candidate_forms = _written_forms(candidate.value, candidate.organisation)
+
+    def pair(self, i: int, j: int, similarity: float, how: str, weight: float) -> None:
+        _, _, q_written, q_latin, q_key = self.query_forms[i]
+        _, _, c_written, c_latin, c_key = self.candidate_forms[j]
+        self.out.append(AlignedToken(q_written, c_written, similarity, how, weight, q_key, c_key, q_latin, c_latin))
+
+    def query_only(self, i: int, weight: float) -> None:
+        _, _, written, latin, key = self.query_forms[i]
+        self.out.append(AlignedToken(written, None, 0.0, "unmatched", weight, key, None, latin, None))
+
+    def candidate_only(self, j: int, weight: float) -> None:
+        _, _, written, latin, key = self.candidate_forms[j]
+        self.out.append(AlignedToken(None, written, 0.0, "unmatched", weight, None, key, None, latin))
+
+    def joined(self, single: int, double: int, similarity: float, query_is_single: bool) -> None:
+        """Token `single` of one name against tokens `double`, `double + 1` of the other."""
+        if query_is_single:
+            one, two_name, two_forms = self.query_forms[single][2:], self.candidate, self.candidate_forms
+        else:
+            one, two_name, two_forms = self.candidate_forms[single][2:], self.query, self.query_forms
+        first, second = two_forms[double], two_forms[double + 1]
+        two_written = two_name.value[first[0] : second[1]].strip() or f"{first[2]} {second[2]}"
+        two = (two_written, latinize(two_written), f"{first[4]} {second[4]}")
+        q, c = (one, two) if query_is_single else (two, one)
+        self.out.append(AlignedToken(q[0], c[0], similarity, "joined", 1.0, q[2], c[2], q[1], c[1]))
+
+
+#: One token of a name as written: (start, end) of its span in the name, the span as written,
+#: latinised, and the token as compared.
+WrittenForm = tuple[int, int, str, str, str]
+
+
+@lru_cache(maxsize=20_000)
+def _written_forms(value: str, organisation: bool) -> tuple[WrittenForm, ...]:
+    """Each token of the name `value` as written, latinised and compared (memoised: a listed
+    name is explained again and again)."""
+    tokens = name_tokens(value, organisation)
+    spans = token_spans(value, organisation)
+    if len(spans) != len(tokens):  # cannot happen for tokens made from `value`; the key is still true
+        return tuple((0, 0, t.text, t.text, t.text) for t in tokens)
+    forms = []
+    for (start, end), token in zip(spans, tokens):
+        written = value[start:end].strip() or token.text
+        forms.append((start, end, written, latinize(written), token.text))
+    return tuple(forms)
+
+
 def _uniform(tokens: tuple[Token, ...], config: MatchConfig) -> tuple[float, ...]:
     return token_weights(tokens, _one, config.particle_weight, config.initial_weight)
 
@@ -146,7 +240,7 @@ def _align_joined(
     q_sim: list[float],
     c_sim: list[float],
     config: MatchConfig,
-    steps: list[AlignedToken] | None,
+    step: _Steps | None,
 ) -> None:
     """Leftover tokens: one word on one side against two adjacent words written together on the
     other (Abdulrahman / Abdul Rahman, Kim Jongun / Kim Jong Un), by consonant skeleton."""
@@ -161,10 +255,8 @@ def _align_joined(
             if j is None or d_sim[j] or d_sim[j + 1]:
                 continue
             s_sim[i] = d_sim[j] = d_sim[j + 1] = sim
-            if steps is not None:
-                pair_text = f"{double.tokens[j].text} {double.tokens[j + 1].text}"
-                q_text, c_text = (pair_text, token.text) if flip else (token.text, pair_text)
-                steps.append(AlignedToken(q_text, c_text, sim, "joined", 1.0))
+            if step is not None:
+                step.joined(i, j, sim, query_is_single=not flip)
 
 
 NamePair = tuple[float, CompiledName, CompiledName] | None
@@ -196,10 +288,15 @@ def best_name_pair(
     return best
 
 
-def explain_name_pair(pair: NamePair, config: MatchConfig, memo: SimilarityMemo | None = None) -> FeatureResult:
+def explain_name_pair(
+    query: Compiled, candidate: Compiled, pair: NamePair, config: MatchConfig, memo: SimilarityMemo | None = None
+) -> FeatureResult:
     """The name feature for a pair found by `best_name_pair`, with its token alignment."""
     if pair is None:
-        return FeatureResult("name", 0.0, 1.0, None, None, "no-names")
+        side = _MISSING[bool(query.names), bool(candidate.names)] or "both"
+        q_value = query.names[0].value if query.names else None
+        c_value = candidate.names[0].value if candidate.names else None
+        return FeatureResult("name", 0.0, 1.0, q_value, c_value, _NO_NAME[side], missing=side)
     _, qn, cn = pair
     score, steps = align_names(qn, cn, config, memo, explain=True)
     return FeatureResult("name", score, 1.0, qn.value, cn.value, None, steps)
@@ -214,7 +311,7 @@ def name_similarity(
 ) -> FeatureResult:
     """Best alignment over every name of both sides (aliases and original-script names
     included; low-quality aliases discounted by `low_quality_factor`). Weight 1: the base score."""
-    return explain_name_pair(best_name_pair(query, candidate, config, memo, relevant), config, memo)
+    return explain_name_pair(query, candidate, best_name_pair(query, candidate, config, memo, relevant), config, memo)
 
 
 # -- dates of birth ---------------------------------------------------------------------------
@@ -297,12 +394,18 @@ def _compare_all_dates(query: Compiled, candidate: Compiled, config: MatchConfig
     return best[0], best[1], best[2], str(best[3]), str(best[4])
 
 
+def _dates_missing(feature: str, weight: float, query: Compiled, candidate: Compiled) -> FeatureResult:
+    side = _MISSING[bool(query.birth_dates), bool(candidate.birth_dates)] or "both"
+    q_value, c_value = query.shown_birth_dates, candidate.shown_birth_dates
+    return FeatureResult(feature, 0.0, weight, q_value, c_value, _NO_DATE[side], (), side)
+
+
 def dob_match(query: Compiled, candidate: Compiled, config: MatchConfig) -> FeatureResult:
     """Support from dates of birth: exact 1.0 down to a near miss (off by a year, a typo'd digit,
     day and month swapped). The best pair over all dates of both sides counts."""
     best = _best_dates(query, candidate, config)
     if best is None:
-        return FeatureResult("dob_match", 0.0, config.dob_match_weight, None, None, "missing")
+        return _dates_missing("dob_match", config.dob_match_weight, query, candidate)
     return FeatureResult("dob_match", best[0], config.dob_match_weight, best[3], best[4], best[2])
 
 
@@ -311,7 +414,7 @@ def dob_conflict(query: Compiled, candidate: Compiled, config: MatchConfig) -> F
     weight) only when no pair of dates agrees."""
     best = _best_dates(query, candidate, config)
     if best is None:
-        return FeatureResult("dob_conflict", 0.0, -config.dob_conflict_weight, None, None, "missing")
+        return _dates_missing("dob_conflict", -config.dob_conflict_weight, query, candidate)
     return FeatureResult("dob_conflict", best[1], -config.dob_conflict_weight, best[3], best[4], best[2])
 
 
@@ -327,8 +430,15 @@ def nationality_match(query: Compiled, candidate: Compiled, config: MatchConfig)
     candidate's nationalities, residence and address countries)."""
     shared = query.countries & candidate.countries
     score = 1.0 if shared else 0.0
+    side = _MISSING[bool(query.countries), bool(candidate.countries)]
     return FeatureResult(
-        "nationality_match", score, config.nationality_match_weight, _joined(query.countries), _joined(candidate.countries)
+        "nationality_match",
+        score,
+        config.nationality_match_weight,
+        _joined(query.countries),
+        _joined(candidate.countries),
+        _NO_COUNTRY[side],
+        missing=side,
     )
 
 
@@ -336,18 +446,20 @@ def country_conflict(query: Compiled, candidate: Compiled, config: MatchConfig) 
     """Both sides give nationalities and no country of either side appears on the other. Kept
     light: people hold several nationalities and lists are incomplete."""
     conflict = bool(query.nationalities and candidate.nationalities and not (query.countries & candidate.countries))
+    side = _MISSING[bool(query.nationalities), bool(candidate.nationalities)]
     return FeatureResult(
         "country_conflict",
         1.0 if conflict else 0.0,
         -config.country_conflict_weight,
         _joined(query.nationalities),
         _joined(candidate.nationalities),
+        _NO_NATIONALITY[side],
+        missing=side,
     )
 
 
 def _document_pairs(query: Compiled, candidate: Compiled) -> tuple[float, str | None, str | None, str]:
-    if not query.documents or not candidate.documents:
-        return (0.0, None, None, "missing")
+    """The best pair of document numbers; both sides give some (`_documents_missing` is asked first)."""
     last = _last.documents
     if last[0] is query and last[1] is candidate:
         return last[2]  # type: ignore[return-value]
@@ -357,7 +469,7 @@ def _document_pairs(query: Compiled, candidate: Compiled) -> tuple[float, str | 
 
 
 def _compare_all_documents(query: Compiled, candidate: Compiled) -> tuple[float, str | None, str | None, str]:
-    best: tuple[float, str | None, str | None, str] = (0.0, None, None, "missing")
+    best: tuple[float, str | None, str | None, str] = (0.0, None, None, "different")
     for q in query.documents:
         for c in candidate.documents:
             if q == c:
@@ -365,19 +477,33 @@ def _compare_all_documents(query: Compiled, candidate: Compiled) -> tuple[float,
             if min(len(q), len(c)) >= 7 and Levenshtein.distance(q, c, score_cutoff=1) <= 1:
                 best = (0.7, q, c, "one-character-off")
     if best[0] == 0.0:
-        return 0.0, _joined(query.documents), _joined(candidate.documents), "different"
+        return 0.0, query.shown_documents, candidate.shown_documents, "different"
     return best
+
+
+def _documents_missing(feature: str, weight: float, query: Compiled, candidate: Compiled) -> FeatureResult | None:
+    if query.documents and candidate.documents:
+        return None
+    side = _MISSING[bool(query.documents), bool(candidate.documents)] or "both"
+    q_value, c_value = query.shown_documents, candidate.shown_documents
+    return FeatureResult(feature, 0.0, weight, q_value, c_value, _NO_DOCUMENT[side], (), side)
 
 
 def document_match(query: Compiled, candidate: Compiled, config: MatchConfig) -> FeatureResult:
     """The same identity-document number on both sides (after removing spaces, dashes, case and
     leading zeros): strong evidence. One character off counts 0.7 (a typo on a manifest)."""
+    missing = _documents_missing("document_match", config.document_match_weight, query, candidate)
+    if missing is not None:
+        return missing
     score, q, c, how = _document_pairs(query, candidate)
     return FeatureResult("document_match", score, config.document_match_weight, q, c, how)
 
 
 def document_conflict(query: Compiled, candidate: Compiled, config: MatchConfig) -> FeatureResult:
     """Both sides give document numbers and none agrees. Light: a person has many documents."""
+    missing = _documents_missing("document_conflict", -config.document_conflict_weight, query, candidate)
+    if missing is not None:
+        return missing
     score, q, c, how = _document_pairs(query, candidate)
     conflict = 1.0 if how == "different" else 0.0
     return FeatureResult("document_conflict", conflict, -config.document_conflict_weight, q, c, how)
@@ -386,8 +512,15 @@ def document_conflict(query: Compiled, candidate: Compiled, config: MatchConfig)
 def gender_conflict(query: Compiled, candidate: Compiled, config: MatchConfig) -> FeatureResult:
     """Both genders known and different."""
     conflict = bool(query.gender and candidate.gender and query.gender != candidate.gender)
+    side = _MISSING[bool(query.gender), bool(candidate.gender)]
     return FeatureResult(
-        "gender_conflict", 1.0 if conflict else 0.0, -config.gender_conflict_weight, query.gender, candidate.gender
+        "gender_conflict",
+        1.0 if conflict else 0.0,
+        -config.gender_conflict_weight,
+        query.gender,
+        candidate.gender,
+        _NO_GENDER[side],
+        missing=side,
     )
 
 

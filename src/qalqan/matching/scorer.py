@@ -23,6 +23,16 @@ def max_support(query: Compiled, config: MatchConfig) -> float:
     return support
 
 
+def evidence(query: Compiled, candidate: Compiled, config: MatchConfig) -> tuple[FeatureResult, ...]:
+    """Every evidence feature of the pair, in explanation order, whether it fired or not."""
+    return tuple(feature(query, candidate, config) for feature in FEATURES)
+
+
+def total(name_score: float, evidence: tuple[FeatureResult, ...]) -> float:
+    """The name score plus the weighted evidence, clipped to [0, 1]."""
+    return min(1.0, max(0.0, name_score + sum(f.contribution for f in evidence)))
+
+
 def score(
     query: Compiled,
     candidate: Compiled,
@@ -36,7 +46,6 @@ def score(
     the best name pair if the caller already found it (`best_name_pair`)."""
     if pair is None:
         pair = best_name_pair(query, candidate, config, memo, relevant)
-    name = explain_name_pair(pair, config, memo)
-    evidence = tuple(feature(query, candidate, config) for feature in FEATURES)
-    total = name.score + sum(f.contribution for f in evidence)
-    return min(1.0, max(0.0, total)), (name, *evidence)
+    name = explain_name_pair(query, candidate, pair, config, memo)
+    found = evidence(query, candidate, config)
+    return total(name.score, found), (name, *found)

@@ -10,10 +10,10 @@ from collections.abc import Iterable, Sequence
 
 from qalqan.matching.compiled import Compiled, compile_entity, compile_query, weigh
 from qalqan.matching.config import MatchConfig, load_config
-from qalqan.matching.features import COMPATIBLE_SCHEMATA, SimilarityMemo, best_name_pair
+from qalqan.matching.features import COMPATIBLE_SCHEMATA, NamePair, SimilarityMemo, best_name_pair, explain_name_pair
 from qalqan.matching.index import NameIndex, Rarity
-from qalqan.matching.scorer import max_support, score
-from qalqan.model import Entity, ListInfo, Match, Query
+from qalqan.matching.scorer import evidence, max_support, score, total
+from qalqan.model import Entity, FeatureResult, ListInfo, Match, Query
 
 
 class Screener:
@@ -104,26 +104,32 @@ class Screener:
             pair = best_name_pair(cq, self._compiled[idx], self.config, self._memo, relevant)
             staged.append((pair[0] if pair else 0.0, idx, pair))
         staged.sort(key=lambda item: -item[0])
-        # Stage 2: evidence and explanation, best names first, until no name score plus all the
-        # support evidence can give could still reach the `limit` best totals found.
+        # Stage 2: evidence, best names first, until no name score plus all the support evidence
+        # can give could still reach the `limit` best totals found.
         support = max_support(cq, self.config)
-        results: list[Match] = []
+        scored: list[tuple[float, str, int, NamePair, tuple[FeatureResult, ...]]] = []
         totals: list[float] = []
         for name_score, idx, pair in staged:
             if name_score + support < cutoff or (len(totals) >= limit and name_score + support < totals[limit - 1]):
                 break
-            total, explanation = score(cq, self._compiled[idx], self.config, self._memo, relevant, pair)
-            if total > 0.0 and total >= cutoff:
-                results.append(Match(entities[idx], total, total >= threshold, explanation))
-                totals.append(total)
+            found = evidence(cq, self._compiled[idx], self.config)
+            value = total(name_score, found)
+            if value > 0.0 and value >= cutoff:
+                scored.append((value, entities[idx].id, idx, pair, found))
+                totals.append(value)
                 totals.sort(reverse=True)
-        results.sort(key=lambda m: (-m.score, m.entity.id))
-        return results[:limit]
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        # Stage 3: the name's token alignment, each token as written, for the results returned only.
+        results = []
+        for value, _, idx, pair, found in scored[:limit]:
+            name = explain_name_pair(cq, self._compiled[idx], pair, self.config, self._memo)
+            results.append(Match(entities[idx], value, value >= threshold, (name, *found)))
+        return results
 
 
 def score_pair(query: Query, entity: Entity, config: MatchConfig | None = None, threshold: float | None = None) -> Match:
     """Score one query against one entity with no list around it (every token equally rare)."""
     config = config or load_config()
     threshold = config.threshold if threshold is None else threshold
-    total, explanation = score(compile_query(query), compile_entity(entity), config)
-    return Match(entity, total, total >= threshold, explanation)
+    value, explanation = score(compile_query(query), compile_entity(entity), config)
+    return Match(entity, value, value >= threshold, explanation)

@@ -11,7 +11,7 @@ from qalqan.model.entity import (
     PartialDate,
 )
 from qalqan.model.lists import ListInfo
-from qalqan.model.match import AlignedToken, FeatureResult, Match
+from qalqan.model.match import MISSING_SIDES, AlignedToken, FeatureResult, Match, MissingSide
 from qalqan.model.query import Query
 from qalqan.model.report import ListError, RecordIssue, Report
 
@@ -24,6 +24,8 @@ __all__ = [
     "FeatureResult",
     "ListError",
     "ListInfo",
+    "MISSING_SIDES",
+    "MissingSide",
     "Match",
     "Name",
     "NameKind",

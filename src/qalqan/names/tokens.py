@@ -10,7 +10,9 @@ following token, because "Abdul Rahman", "Abd al-Rahman" and "Abdulrahman" are o
 
 from __future__ import annotations
 
+import difflib
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -18,7 +20,7 @@ from rigour.names import extract_org_types, replace_org_types_compare
 from rigour.text import is_stopword
 
 from qalqan.names.keys import token_key
-from qalqan.names.translit import latinize
+from qalqan.names.translit import APOSTROPHES, latinize
 
 #: Titles and honorifics that precede names on lists and manifests; dropped when at least two
 #: other tokens remain (so a person actually named "Imam" or "Haji" still has a name).
@@ -110,14 +112,20 @@ def _compound(word: str) -> str:
     return word
 
 
-def _glue(words: list[str]) -> list[str]:
-    out: list[str] = []
+#: A word of a name with the positions (first, last) of the latinised words it was made from.
+Spanned = tuple[str, int, int]
+
+
+def _glue(words: list[str]) -> list[Spanned]:
+    """Compound Arabic names and glue prefixes joined to the word they belong to; each result
+    keeps the positions of the words it joins, so an explanation can show them as written."""
+    out: list[Spanned] = []
     i = 0
     while i < len(words):
         word = words[i]
         element = _COMPOUND_WORDS.get(word)
-        if element and out and out[-1] not in PARTICLES and out[-1] not in _ARTICLES:
-            out[-1] = out[-1] + element  # habib allah -> habiballah
+        if element and out and out[-1][0] not in PARTICLES and out[-1][0] not in _ARTICLES:
+            out[-1] = (out[-1][0] + element, out[-1][1], i)  # habib allah -> habiballah
             i += 1
             continue
         if (
@@ -125,9 +133,9 @@ def _glue(words: list[str]) -> list[str]:
             and out
             and i + 1 < len(words)
             and _COMPOUND_WORDS.get(words[i + 1]) in ("din", "rahman")
-            and not out[-1].startswith("abd")
+            and not out[-1][0].startswith("abd")
         ):
-            out[-1] = out[-1] + _COMPOUND_WORDS[words[i + 1]]  # nur al din -> nurdin
+            out[-1] = (out[-1][0] + _COMPOUND_WORDS[words[i + 1]], out[-1][1], i + 1)  # nur al din -> nurdin
             i += 2
             continue
         if word in GLUE_PREFIXES and i + 1 < len(words):
@@ -135,29 +143,28 @@ def _glue(words: list[str]) -> list[str]:
             if words[j] in _ARTICLES and j + 1 < len(words):
                 j += 1  # abd al rahman -> abdrahman (the article is spelling, not name)
             stem = "abd" if word.startswith("abd") else word
-            out.append(stem + words[j])
+            out.append((stem + words[j], i, j))
             i = j + 1
             continue
         if word.startswith("abd"):
             word = "abdallah" if _ABD_ALLAH.match(word) else _ABD_ARTICLE.sub("abd", word)
-        out.append(_compound(word))
+        out.append((_compound(word), i, i))
         i += 1
     return out
 
 
-def _join_letters(words: list[str]) -> list[str]:
+def _join_letters(words: list[str]) -> list[Spanned]:
     """Runs of single letters in an organisation's name are one acronym: A.B.C. = ABC."""
-    out: list[str] = []
-    run: list[str] = []
-    for word in [*words, ""]:
+    out: list[Spanned] = []
+    start = 0
+    for i, word in enumerate([*words, ""]):
         if len(word) == 1:
-            run.append(word)
             continue
-        if run:
-            out.append("".join(run))
-            run = []
+        if start < i:
+            out.append(("".join(words[start:i]), start, i - 1))
         if word:
-            out.append(word)
+            out.append((word, i, i))
+        start = i + 1
     return out
 
 
@@ -183,6 +190,12 @@ def name_tokens(name: str, organisation: bool = False) -> tuple[Token, ...]:
     generic words (company, group) and stopwords: they still align, but a missing or different
     one costs little. Single letters in a row are one acronym.
     """
+    return _tokenise(name, organisation)[0]
+
+
+def _tokenise(name: str, organisation: bool) -> tuple[tuple[Token, ...], tuple[tuple[int, int], ...], list[str]]:
+    """The tokens of a name, for each the positions (first, last) of the latinised words it
+    was made from, and those words (for an organisation, after rigour rewrote its legal form)."""
     text = name
     legal: frozenset[str] = frozenset()
     if organisation:
@@ -193,13 +206,109 @@ def name_tokens(name: str, organisation: bool = False) -> tuple[Token, ...]:
             legal = frozenset(w for _, form in found for w in latinize(form).split())
     words = latinize(text).split()
     if not words:
-        return ()
+        return (), (), words
     if organisation:
-        words = _join_letters(words)
-        return tuple(
-            _legal_token(w) if w in legal or w in GENERIC_ORG_WORDS or is_stopword(w) else _token(w) for w in words
+        joined = _join_letters(words)
+        tokens = tuple(
+            _legal_token(w) if w in legal or w in GENERIC_ORG_WORDS or is_stopword(w) else _token(w) for w, _, _ in joined
         )
-    kept = [w for w in words if w not in HONORIFICS]
-    if len(kept) >= 2:
-        words = kept
-    return tuple(_token(w) for w in _glue(words))
+        return tokens, tuple((a, b) for _, a, b in joined), words
+    positions = [i for i, w in enumerate(words) if w not in HONORIFICS]
+    if len(positions) < 2:
+        positions = list(range(len(words)))
+    glued = _glue([words[i] for i in positions])
+    return tuple(_token(w) for w, _, _ in glued), tuple((positions[a], positions[b]) for _, a, b in glued), words
+
+
+# -- where each token was written (explanations only) -----------------------------------------
+
+
+def _separates(ch: str) -> bool:
+    """Punctuation, symbols and separators split written words as latinize splits them, except
+    the apostrophes that join letters (Ma'ruf)."""
+    return ch not in APOSTROPHES and unicodedata.category(ch)[0] in "PSZ"
+
+
+def _pieces(chunk: str, start: int) -> list[tuple[int, int]]:
+    """Character spans of the runs of `chunk` between separators (al-Zawahiri: al, Zawahiri)."""
+    spans: list[tuple[int, int]] = []
+    begin: int | None = None
+    for k, ch in enumerate(chunk + " "):
+        if _separates(ch) or ch.isspace():
+            if begin is not None:
+                spans.append((start + begin, start + k))
+                begin = None
+        elif begin is None:
+            begin = k
+    return spans
+
+
+def _refine(name: str, words: list[str], finer: list[tuple[int, int]]) -> list[tuple[int, int]] | None:
+    """The span of each of `words` (a chunk of `name`, latinised) if latinising the `finer`
+    spans of the chunk one by one gives the same words; else None."""
+    out: list[tuple[int, int]] = []
+    flat: list[str] = []
+    for piece in finer:
+        latin = latinize(name[piece[0] : piece[1]]).split()
+        flat.extend(latin)
+        out.extend([piece] * len(latin))
+    return out if flat == words else None
+
+
+_ASCII_APOSTROPHES = "".join(c for c in APOSTROPHES if c.isascii())
+_ASCII_WORD = re.compile(f"[A-Za-z0-9{re.escape(_ASCII_APOSTROPHES)}]+")
+_NO_APOSTROPHES = str.maketrans("", "", _ASCII_APOSTROPHES)
+
+
+def _written_words(name: str) -> tuple[list[str], list[tuple[int, int]]]:
+    """The latinised words of `name`, each with the character span it was written in: the
+    smallest of its whitespace chunk, the chunk's run between punctuation, or its character
+    (Han: 金正恩 is jin zheng en), that latinises to exactly that word."""
+    words: list[str] = []
+    spans: list[tuple[int, int]] = []
+    if name.isascii():  # the common case, as latinize reads ASCII: apostrophes join, all else splits
+        for m in _ASCII_WORD.finditer(name):
+            word = m.group().lower().translate(_NO_APOSTROPHES)
+            if word:
+                words.append(word)
+                spans.append(m.span())
+        return words, spans
+    for m in re.finditer(r"\S+", name):
+        chunk_words = latinize(m.group()).split()
+        refined = _refine(name, chunk_words, _pieces(m.group(), m.start()))
+        if refined is None or len(set(refined)) < len(refined):  # a run made several words
+            refined = _refine(name, chunk_words, [(k, k + 1) for k in range(m.start(), m.end())]) or refined
+        chunk_spans = refined or [m.span()] * len(chunk_words)
+        words.extend(chunk_words)
+        spans.extend(chunk_spans)
+    return words, spans
+
+
+def _word_spans(compared: list[str], written: list[str], spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Character span of each compared word: the written word it is (or, where rigour rewrote
+    a legal form or latinising a whole name split it differently, the written words it replaced)."""
+    if compared == written:
+        return spans
+    out: list[tuple[int, int]] = [(0, 0)] * len(compared)
+    if not spans:
+        return out
+    matcher = difflib.SequenceMatcher(None, written, compared, autojunk=False)
+    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+        if op == "equal":
+            out[b0:b1] = spans[a0:a1]
+        elif op in ("replace", "insert"):
+            a0, a1 = (a0, a1) if a1 > a0 else (max(a0 - 1, 0), max(a0, 1))  # inserted: its neighbour
+            whole = (spans[a0][0], spans[min(a1, len(spans)) - 1][1])
+            out[b0:b1] = [whole] * (b1 - b0)
+    return out
+
+
+def token_spans(name: str, organisation: bool = False) -> tuple[tuple[int, int], ...]:
+    """For each token of `name_tokens(name, organisation)`, the character span of `name` it was
+    made from: the word as written, in its own script (Sirajuddin for sirajdin; the joined span
+    "Abd al-Hakim" for abdhakim; ТОО for the legal form llp). Computed for explanations only,
+    never on the scoring path."""
+    _, positions, compared = _tokenise(name, organisation)
+    written, spans = _written_words(name)
+    at = _word_spans(compared, written, spans)
+    return tuple((at[first][0], at[last][1]) for first, last in positions)

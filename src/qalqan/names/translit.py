@@ -20,7 +20,7 @@ from functools import lru_cache
 
 from rigour.text import ascii_text
 
-__all__ = ["latinize", "arabic_to_latin"]
+__all__ = ["APOSTROPHES", "latinize", "arabic_to_latin"]
 
 #: Entries kept by the memo caches. Names repeat a lot (Muhammad, Ali, Abd ...)
 #: and a screening batch reuses them; 2**16 short strings are a few MB.
@@ -34,8 +34,8 @@ MAX_CACHED_LEN = 256
 
 # Apostrophe-like marks join the letters around them: "Ma'ruf" -> "maruf",
 # "Oʻzbek" -> "ozbek". ʿ/ʾ are the scholarly ayn/hamza signs.
-_APOSTROPHES = "'\u2019\u2018\u02bc\u02bb\u02bf\u02be\u0060\u00b4\u2032\u02b9\ua78c"
-_DROP_APOSTROPHES: dict[int, str | None] = {ord(c): None for c in _APOSTROPHES}
+APOSTROPHES = "'\u2019\u2018\u02bc\u02bb\u02bf\u02be\u0060\u00b4\u2032\u02b9\ua78c"
+_DROP_APOSTROPHES: dict[int, str | None] = {ord(c): None for c in APOSTROPHES}
 
 # Kazakh Қ is K in passports (ICAO 9303 national practice) and in the usual
 # English spellings (Tokayev, Aktobe, Kassym); rigour renders it Q.
