@@ -8,6 +8,7 @@ Views and decisions are recorded in the audit log under the acting user: `--as N
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,7 +37,10 @@ alerts_app = typer.Typer(help="Alerts: list, show, decide.", no_args_is_help=Tru
 app.add_typer(subjects_app, name="subjects")
 app.add_typer(alerts_app, name="alerts")
 
-out = Console(soft_wrap=True)
+#: Width of tables written to a pipe or file (Rich would assume 80 columns): wide enough for an
+#: alert row, so `qalqan alerts list > today.txt` reads like the terminal does.
+PIPE_WIDTH = 200
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else PIPE_WIDTH)
 
 AsOption = Annotated[str | None, typer.Option("--as", help="The user acting, for the audit log (default: cli:$USER)")]
 PurposeOption = Annotated[str, typer.Option("--purpose", help="Why you look, recorded in the audit log")]
@@ -172,16 +176,19 @@ def _table(title: str, columns: tuple[str, ...], keep: tuple[str, ...] = ()) -> 
     are never broken at all."""
     table = Table(title=title)
     for col in columns:
-        table.add_column(col, overflow="fold", no_wrap=col in keep, min_width=len(col))
+        table.add_column(col, overflow="fold", no_wrap=col in keep)
     return table
 
 
 def _alerts_table(items: list[dict[str, Any]], title: str) -> None:
-    table = _table(title, ("id", "subject", "list", "entity", "score", "status", "trigger", "gen", "assignee", "updated"), keep=("id", "score", "status"))
+    # The queue's columns; trigger, generation and the full times are in `alerts show` and --json.
+    columns = ("id", "subject", "entry", "entity", "score", "status", "assignee", "updated")
+    table = _table(title, columns, keep=("id", "entry", "score", "updated"))
     for a in items:
+        updated = (a["updated_at"] or "-")[5:16].replace("T", " ")  # "12-02 07:02" (UTC)
         table.add_row(
-            str(a["id"]), escape(str(a["subject"])), escape(a["list"]), escape(f"{a['entity_key']} {a['entity_caption']}"), f"{a['score']:.3f}",
-            a["status"], a["trigger"], str(a["generation"]), escape(a["assignee"] or "-"), a["updated_at"] or "-",
+            str(a["id"]), escape(str(a["subject"])), escape(f"{a['list']}:{a['entity_key']}"), escape(a["entity_caption"]), f"{a['score']:.3f}",
+            a["status"], escape(a["assignee"] or "-"), updated,
         )
     out.print(table)
 
@@ -248,6 +255,7 @@ def alerts_show(
         _print_json(found)
         return
     _alerts_table([found], f"alert {alert_id}")
+    out.print(f"trigger {found['trigger']}, generation {found['generation']}, created {found['created_at']}, updated {found['updated_at']}", highlight=False)
     subject = found["subject_record"] or {}
     out.print(f"subject: {escape(str(subject.get('id')))} {escape(orjson.dumps(subject.get('data', {})).decode())}")
     version = found["version"] or {}
