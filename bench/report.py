@@ -10,7 +10,7 @@ import orjson
 from bench.common import CANDIDATE_CAP, PEER_THRESHOLD, RESULTS_DIR
 
 SCORERS = ("qalqan", "qalqan-rerank", "logic-v2", "logic-v1")
-ORDER = ("a", "b", "c", "d", "e", "speed", "scale", "load")
+ORDER = ("a", "b", "c", "d", "e", "speed", "scale", "load", "ray")
 
 METHOD = f"""\
 How to read this (all figures from the same run per section; JSON beside this file):
@@ -45,6 +45,20 @@ How to read this (all figures from the same run per section; JSON beside this fi
   name + other given names; birth year >= 5 years from the listed one, another nationality.
 - **Speed** runs on one core per process; logic-v2's single-query figure times scoring the shared
   candidates only (retrieval excluded), i.e. a lower bound on its cost.
+- **Ray engine** (`bench/ray_engine.py`): the same generated file is screened against the UN list
+  by the local engine (2 forked processes) and by `qalqan screen --engine ray`'s engine on a local
+  Ray cluster of 2 CPUs; both outputs are compared byte for byte. The overhead is the Ray run's
+  time over the local run's (object-store put, task scheduling, results through the driver), with
+  the cluster's start stated apart (paid once per process, not per file).
+- **Multi-node projection** (not measured: no cluster here). A run on C cores of several nodes is
+  projected as: cluster start + the pickled screener fetched once per node (at 1 Gbit/s) + rows /
+  min(C x the per-core rate measured here x the Ray/local efficiency measured here, the driver's
+  ceiling). The driver's ceiling is measured too: one process reading the input and writing the
+  output at one core with no screening at all; past it, more nodes do not help, since every row
+  passes through the one driver (ordered output). It assumes the nodes' cores are as fast as
+  these, and a network that carries the chunks (about 50 kB per 500 rows each way) without
+  queueing. Beyond the ceiling the way on is to split the file and run one driver per part: the
+  parts' outputs concatenate in order.
 """
 
 
@@ -132,7 +146,30 @@ def section_table(section: str, data: dict[str, Any]) -> str:
         lines.append(_speed_table(section, data))
     elif section == "load":
         lines.append(_load_table(data))
+    elif section == "ray":
+        lines.append(_ray_table(data))
     return "\n".join(lines)
+
+
+def _ray_table(data: dict[str, Any]) -> str:
+    local, remote = data["local"], data["ray"]
+    rows = [
+        ["local engine", f"{data['cpus']} processes", f"{local['seconds']:.0f} s, {local['rows_per_s']:,.0f} rows/s"],
+        ["Ray engine", f"local cluster, {data['cpus']} CPUs", f"{remote['seconds']:.0f} s, {remote['rows_per_s']:,.0f} rows/s"],
+        ["Ray overhead", "", f"{data['overhead_pct']:+.1f}% run time; cluster start {remote['startup_seconds']:.1f} s (once per process)"],
+        ["identical output", "byte for byte", "yes" if data["identical_output"] else "**NO**"],
+        ["screener in the object store", "", f"{data['screener_pickled_mb']:.1f} MB pickled (fetched once per node)"],
+        ["driver ceiling", "", f"{data['driver_ceiling_rows_per_s']:,.0f} rows/s (read + write, no screening, one core)"],
+    ]
+    proj = [
+        [f"{p['cores']} cores", f"{p['rows_per_s']:,.0f} rows/s" + (" (driver-bound)" if p["driver_bound"] else ""), f"{p['hours_100m']:.1f} h"]
+        for p in data["projection"]
+    ]
+    return (
+        _table(["measure", "setting", f"{data['rows']:,} rows"], rows)
+        + f"\n\nProjection for a multi-node cluster, {data['projected_rows']:,} rows (see Method):\n\n"
+        + _table(["cluster", "throughput", "time"], proj)
+    )
 
 
 def _load_row(label: str, d: dict[str, Any]) -> list[str]:
@@ -233,6 +270,11 @@ def _summary(results: dict[str, dict[str, Any]]) -> str:
         cell = (f"{m['import_2026_total_seconds']:.1f} s ({r['screened']:,} screened after the prefilter; "
                 f"{r['alerts_new']} new alerts, {r['closed_delisted']} closed-delisted)")
         rows.append([f"UN 2025 -> 2026 delta re-screen, {m['subjects']:,} subjects, {m['workers']} workers", "< 2 min", cell, "", "", ""])
+    ray = results.get("ray")
+    if ray:
+        cell = (f"{ray['ray']['seconds'] / 60:.1f} min vs {ray['local']['seconds'] / 60:.1f} min local ({ray['overhead_pct']:+.1f}%; "
+                f"cluster start {ray['ray']['startup_seconds']:.0f} s); output identical: {'yes' if ray['identical_output'] else 'NO'}")
+        rows.append([f"{ray['rows']:,} rows batch, Ray engine, local cluster of {ray['cpus']} CPUs", "identical output", cell, "", "", ""])
     load = results.get("load")
     if load:
         cell = f"{load['errors']} errors; p50 {load['p50_ms']:.1f} ms, p99 {load['p99_ms']:.1f} ms; {load['requests_per_second']:,.0f} req/s"

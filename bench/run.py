@@ -1,7 +1,8 @@
-"""Entry point: `python -m bench.run [--quick] [--only a,b,c,d,e,speed,scale]`.
+"""Entry point: `python -m bench.run [--quick] [--only a,b,c,d,e,speed,scale,load,ray]`.
 
 Quality sections (a-e) take a few minutes; `speed` (UN list: single queries, batch, index build)
-and `scale` (a synthetic 1,000,000-entity list) take longer; `--quick` shrinks their sizes.
+and `scale` (a synthetic 1,000,000-entity list) take longer, as does `ray` (a 1,000,000-row batch
+on the local and the Ray engine); `--quick` shrinks their sizes.
 Each section writes bench/results/<section>.json; bench/results/README.md is regenerated from
 every JSON file present.
 """
@@ -25,6 +26,7 @@ SECTIONS = {
     "speed": "speed against the UN list",
     "scale": "speed against a synthetic list (1,000,000 entities; 100,000 with --quick)",
     "load": "loopback load: 50 concurrent screening clients for 30 s against `qalqan serve`",
+    "ray": "batch of 1,000,000 rows (100,000 with --quick): local engine vs Ray engine on a local cluster",
 }
 QUALITY = ("a", "b", "c", "d", "e")
 
@@ -43,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.report_only:
         if not common.UN_XML.exists():
             parser.error(f"UN list not found at {common.UN_XML} (set QALQAN_SHARED)")
-        loaded = common.load_list(common.UN_XML) if any(s in QUALITY or s == "speed" for s in chosen) else None
+        loaded = common.load_list(common.UN_XML) if any(s in QUALITY or s in ("speed", "ray") for s in chosen) else None
         for section in chosen:
             run_section(section, loaded, args.quick, args.full)
     path = report.write_readme()
@@ -79,6 +81,11 @@ def run_section(section: str, loaded: common.LoadedEntities | None, quick: bool,
 
         assert loaded is not None
         runner = lambda: speed.section_speed(loaded.entities, quick)  # noqa: E731
+    elif section == "ray":
+        from bench import ray_engine
+
+        assert loaded is not None
+        runner = lambda: ray_engine.section_ray(loaded.entities, quick)  # noqa: E731
     elif section == "load":
         from bench import load
 

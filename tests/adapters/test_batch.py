@@ -25,7 +25,9 @@ def generate(path: Path, rows: int) -> None:
             if i % PLANT_EVERY == 0:
                 fh.write(f"q{i},{LISTED[(i // PLANT_EVERY) % len(LISTED)]},\n")
             elif i % 1000 == 1:
-                fh.write(f"q{i},Bad Date Person,1960-13-45\n")
+                fh.write(f"q{i},Bad Date Person,1960-13-45\n")  # screened without the date, with a warning
+            elif i % 1000 == 2:
+                fh.write(f"q{i},,1960\n")  # no name: cannot be screened
             else:
                 fh.write(f"q{i},Person Number{i} Nobody,\n")
 
@@ -43,15 +45,18 @@ def test_twenty_thousand_rows_in_order_and_complete(tmp_path: Path, screener: Sc
     lines = read_lines(out.read_bytes())
     assert [r["id"] for r in lines] == [f"q{i}" for i in range(n)]
     assert stats.rows == n
-    assert stats.errors == sum(1 for i in range(n) if i % 1000 == 1 and i % PLANT_EVERY != 0)
+    assert stats.errors == sum(1 for i in range(n) if i % 1000 == 2 and i % PLANT_EVERY != 0)
     for i, rec in enumerate(lines):
         if i % PLANT_EVERY == 0:
             assert rec["matches"], rec
             best = rec["matches"][0]
             assert best["caption"] == LISTED[(i // PLANT_EVERY) % len(LISTED)]
             assert set(best) >= {"entity_id", "list", "reference", "caption", "score", "match", "explanation"}
+            assert "warnings" not in rec
         elif i % 1000 == 1:
-            assert "birth_date" in rec["error"] and rec["field"] == "birth_date"
+            assert rec["matches"] == [] and [w["field"] for w in rec["warnings"]] == ["birth_date"]
+        elif i % 1000 == 2:
+            assert "empty name" in rec["error"] and rec["field"] == "name"
         else:
             assert rec["matches"] == []
     assert stats.alerted == sum(1 for i in range(n) if i % PLANT_EVERY == 0)

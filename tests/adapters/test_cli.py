@@ -31,14 +31,14 @@ def closed_port() -> int:
 
 def test_screen_csv_to_stdout(tmp_path: Path, fake_registry: FakeRegistry) -> None:
     src = tmp_path / "in.csv"
-    src.write_text("id,name,birth_date,nationality\na1,Borislav Quennerstedt,1971-05-02,Kazakhstan\na2,Nobody Unlisted Here,,\na3,Bad Date,1960-13-45,\n")
+    src.write_text("id,name,birth_date,nationality\na1,Borislav Quennerstedt,1971-05-02,Kazakhstan\na2,Nobody Unlisted Here,,\na3,,1960,\n")
     r = runner.invoke(app, ["screen", str(src), "--list", "tl.csv", "--list", "csv:ol.csv", "--no-progress"])
     assert r.exit_code == cli.EXIT_ROWS_FAILED == 2, r.output  # a row could not be screened
     out = lines(r.stdout)
     assert [x["id"] for x in out] == ["a1", "a2", "a3"]
     assert out[0]["matches"][0]["entity_id"] == "tl-1" and out[0]["matches"][0]["list"] == "tl"
     assert out[1]["matches"] == []
-    assert out[2]["field"] == "birth_date" and "a3" in out[2]["error"]
+    assert out[2]["field"] == "name" and "a3" in out[2]["error"]  # only a row without a name is refused
     assert fake_registry.calls == ["tl.csv", "csv:ol.csv"]
     assert "3 records" in r.stderr and "1 with a match" in r.stderr and "1 could not be screened" in r.stderr
     assert "1 of 3 rows could not be screened" in r.stderr and isinstance(r.exception, SystemExit)

@@ -153,14 +153,16 @@ def test_screen_reads_latin1_and_says_so(tmp_path: Path, fake_registry: FakeRegi
 
 def test_screen_with_unscreenable_rows_exits_non_zero_and_counts_them(tmp_path: Path, fake_registry: FakeRegistry) -> None:
     src = tmp_path / "people.csv"
-    src.write_text("id,name,birth_date\n1,Alpha Beta,\n2,,\n3,Gamma Delta,1960-13-45\n4,Epsilon Zeta,\n")
+    src.write_text("id,name,birth_date\n1,Alpha Beta,\n2,,\n3,   ,1960\n4,Epsilon Zeta,\n5,Gamma Delta,1960-13-45\n")
     out = tmp_path / "out.jsonl"
     r = runner.invoke(app, ["screen", str(src), "--list", "tl.csv", "-o", str(out), "--no-progress", "--workers", "1"], env={"COLUMNS": "200"})
     assert r.exit_code == cli.EXIT_ROWS_FAILED != 0
-    assert "2 of 4 rows could not be screened" in r.stderr and isinstance(r.exception, SystemExit)
+    assert "2 of 5 rows could not be screened" in r.stderr and isinstance(r.exception, SystemExit)
     got = [orjson.loads(line) for line in out.read_bytes().splitlines()]
-    assert [g["id"] for g in got] == ["1", "2", "3", "4"]  # every row is still in the output
-    assert ["error" in g for g in got] == [False, True, True, False]
+    assert [g["id"] for g in got] == ["1", "2", "3", "4", "5"]  # every row is still in the output
+    # Only rows without a name are refused; an impossible date is left out with a warning.
+    assert ["error" in g for g in got] == [False, True, True, False, False]
+    assert got[4]["warnings"][0]["field"] == "birth_date"
 
 
 def test_screen_refuses_an_unterminated_quote_naming_file_and_row(tmp_path: Path, fake_registry: FakeRegistry) -> None:

@@ -47,8 +47,11 @@ def test_subject_lifecycle(api: Api) -> None:
     r = api.call("supervisor", "PUT", "/subjects/CUST-1", json={"name": "Completely Different Person", "nationality": "kz"})
     assert r.status_code == 200, r.text
     assert r.json()["data"]["name"] == "Completely Different Person"
+    # An impossible date is no longer refused: the subject is updated without it, and told so.
     r = api.call("supervisor", "PUT", "/subjects/CUST-1", json={"name": "A B", "birth_date": "1960-13-45"})
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "birth_date"]
+    assert r.status_code == 200 and [(w["field"], w["value"]) for w in r.json()["result"]["warnings"]] == [("birth_date", "1960-13-45")]
+    r = api.call("supervisor", "PUT", "/subjects/CUST-1", json={"name": " ", "birth_date": "1960"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "name"]
     assert api.call("supervisor", "PUT", "/subjects/NOPE", json={"name": "A B"}).status_code == 404
 
     r = api.call("supervisor", "DELETE", "/subjects/CUST-1")
@@ -61,15 +64,19 @@ def test_subject_lifecycle(api: Api) -> None:
 
 
 def test_bad_subject_names_the_field(api: Api) -> None:
+    r = api.post("supervisor", "/subjects", json={"id": "C1", "name": " ", "nationality": "kz"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "name"]
+    # An unknown country is no longer refused: the subject is stored without it, with a warning.
     r = api.post("supervisor", "/subjects", json={"id": "C1", "name": "A B", "nationality": "Atlantis"})
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "nationality"]
+    assert r.status_code == 201 and r.json()["added"] == 1
+    assert [(w["field"], w["value"]) for w in r.json()["warnings"]] == [("nationality", "Atlantis")]
     r = api.post("supervisor", "/subjects", json={"id": "C1", "name": "A B", "colour": "red"})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "colour"]
 
 
 def test_bulk_import_runs_as_a_job_with_progress(api: Api) -> None:
     person = demo_person()
-    rows = [f"P{i},Person,Unremarkable Person {i},,,," for i in range(30)] + [f"HIT,Person,{person['name']},,,,", "BAD,Person,Someone,1960-13-45,,,"]
+    rows = [f"P{i},Person,Unremarkable Person {i},,,," for i in range(30)] + [f"HIT,Person,{person['name']},,,,", "BAD,Person,Someone,1960-13-45,,,", "NONAME,Person,,1960,,,"]
     body = ("id,schema,name,birth_date,nationality,gender,document_number\n" + "\n".join(rows) + "\n").encode()
     r = api.post("supervisor", "/subjects/import", content=body, headers={"Content-Type": "text/csv"}, params={"purpose": "onboarding batch"})
     assert r.status_code == 202, r.text
@@ -78,10 +85,12 @@ def test_bulk_import_runs_as_a_job_with_progress(api: Api) -> None:
     job = api.get("supervisor", job_url).json()
     assert job["status"] == "done", job
     assert job["kind"] == "subjects.import" and job["created_by"] == "supervisor"
-    assert job["done"] == job["total"] == 32
-    assert job["result"]["added"] == 31 and job["result"]["error_count"] == 1
-    assert job["result"]["errors"][0]["field"] == "birth_date" and job["result"]["errors"][0]["row"] == 32
-    assert api.get("analyst", "/subjects").json()["total"] == 31
+    assert job["done"] == job["total"] == 33
+    # The impossible date is a warning (the subject is stored); only the row without a name is an error.
+    assert job["result"]["added"] == 32 and job["result"]["error_count"] == 1 and job["result"]["warning_count"] == 1
+    assert job["result"]["errors"][0]["field"] == "name" and job["result"]["errors"][0]["row"] == 33
+    assert (job["result"]["warnings"][0]["field"], job["result"]["warnings"][0]["row"], job["result"]["warnings"][0]["id"]) == ("birth_date", 32, "BAD")
+    assert api.get("analyst", "/subjects").json()["total"] == 32
     assert api.get("analyst", "/alerts", params={"subject": "HIT"}).json()["total"] >= 1
     assert api.get("analyst", job_url).status_code == 403  # jobs belong to those who can start them
     assert api.get("admin", "/jobs").json()["total"] == 1

@@ -20,11 +20,11 @@ LAYERS: list[set[str]] = [
     {"matching"},
     {"monitoring"},
     {"store"},
-    {"service", "batch"},
+    {"service", "batch", "distributed"},
     {"api", "cli"},
 ]
 #: Packages that are pure rules, never I/O orchestration: they never import these.
-OUTER = {"service", "store", "api", "cli", "batch"}
+OUTER = {"service", "store", "api", "cli", "batch", "distributed"}
 PURE = {"model", "names", "sources", "matching", "monitoring"}
 
 

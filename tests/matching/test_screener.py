@@ -126,3 +126,17 @@ def test_cutoff_drops_weak_results_but_keeps_the_ranking_of_the_rest(screener: S
     strong = screener.match(Query(("Muhammad Umar Hassan",)), limit=5, cutoff=0.5)
     assert [m.entity.id for m in strong] == [m.entity.id for m in everything if m.score >= 0.5]
     assert [m.score for m in strong] == [m.score for m in everything if m.score >= 0.5]
+
+
+@pytest.mark.parametrize(
+    ("written", "typed"),
+    [("Ahmad Nasrallah", "Amhad Nasrallah"), ("Mohamed Lakhal", "Mohamed Lakahl"), ("Ayman al-Zawahiri", "Ayman al-Zawahrii"), ("Abdul Mansour", "Abdul Mansuor")],
+)
+def test_adjacent_letters_the_wrong_way_round_are_one_typo(written: str, typed: str) -> None:
+    """Optimal string alignment: a transposition costs one edit, as in the typist's hand, so the
+    typed name scores as a one-letter typo of the listed one (and both ways round alike)."""
+    listed = entity("9", written, lst="x")
+    forward = score_pair(Query((typed,)), listed)
+    backward = score_pair(Query((written,)), entity("9", typed, lst="x"))
+    assert forward.match and forward.score == pytest.approx(backward.score)
+    assert forward.score > score_pair(Query((typed.replace(typed.split()[-1], typed.split()[-1][::-1]),)), listed).score

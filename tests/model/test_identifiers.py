@@ -87,8 +87,11 @@ def test_a_subject_row_with_a_disguised_id_is_refused_naming_row_and_field(raw: 
 def test_a_subject_row_with_unstorable_text_is_refused_naming_the_field() -> None:
     err = prepare_subject({"id": "C1", "name": "Ali \ud800 Khan"}, 3)
     assert isinstance(err, RowError) and err.field == "name" and "U+D800" in err.message
-    err = prepare_subject({"id": "C1", "name": "Ali Khan", "document_number": "N1\x00"}, 3)
-    assert isinstance(err, RowError) and err.field == "document_number" and "U+0000" in err.message
+    # Any other column: the value is left out (stored and screened without it), with a warning.
+    rec = prepare_subject({"id": "C1", "name": "Ali Khan", "document_number": "N1\x00"}, 3)
+    assert not isinstance(rec, RowError) and "document_number" not in rec.data
+    [warning] = rec.warnings
+    assert warning.field == "document_number" and "U+0000" in warning.message and warning.value == "N1\\x00"
 
 
 def test_a_subject_id_longer_than_the_store_holds_is_refused() -> None:

@@ -49,9 +49,6 @@ def test_prepare_subject_normalises_and_hashes() -> None:
         ({"name": "Ali Khan"}, "id", "missing id"),
         ({"id": "  ", "name": "Ali Khan"}, "id", "missing id"),
         ({"id": "C2", "name": ""}, "name", "empty name"),
-        ({"id": "C3", "name": "Ali", "birth_date": "31/31/1970"}, "birth_date", ""),
-        ({"id": "C4", "name": "Ali", "nationality": "Atlantis"}, "nationality", "Atlantis"),
-        ({"id": "C5", "name": "Ali", "schema": "Spaceship"}, "schema", "Spaceship"),
     ],
 )
 def test_prepare_subject_errors_name_row_and_field(values: dict[str, str], field: str, fragment: str) -> None:
@@ -61,12 +58,43 @@ def test_prepare_subject_errors_name_row_and_field(values: dict[str, str], field
     assert fragment in err.message
 
 
+@pytest.mark.parametrize(
+    ("values", "field", "fragment"),
+    [
+        ({"id": "C3", "name": "Ali", "birth_date": "31/31/1970"}, "birth_date", "month out of range"),
+        ({"id": "C4", "name": "Ali", "nationality": "Atlantis"}, "nationality", "Atlantis"),
+        ({"id": "C5", "name": "Ali", "schema": "Spaceship"}, "schema", "Spaceship"),
+    ],
+)
+def test_prepare_subject_keeps_a_subject_with_one_bad_value_and_warns(values: dict[str, str], field: str, fragment: str) -> None:
+    # (These used to be refused whole.) The subject is screened without the bad value.
+    rec = prepare_subject(values, 12)
+    assert isinstance(rec, SubjectRecord) and rec.query.names == ("Ali",)
+    [warning] = rec.warnings
+    assert warning.field == field and fragment in warning.message
+    assert query_of(rec.external_id, rec.data) == rec.query  # the stored data reads back to the same query
+
+
 def test_subject_tokens_skip_particles_and_carry_documents() -> None:
     q = make_query({"name": "Abu Bakr al-Baghdadi", "document_number": "A-00123 45"}, "x")
     tokens = subject_tokens(compile_query(q)).split(" ")
     assert "#a0012345" in tokens  # normalised as the index does: no dashes, spaces or case
     assert all(t for t in tokens) and "al" not in tokens
     assert len(tokens) == len(set(tokens))
+
+
+def test_a_ship_known_only_by_its_imo_number_passes_the_prefilter() -> None:
+    """The delta re-screen must reach a watched ship whose name differs from the listing when its
+    IMO number matches: the prefilter carries every exact key, not only document numbers."""
+    from qalqan.model import Document, Name, NameKind
+
+    ship = Entity("x-1", "Vessel", "x", "1", (Name("OCEAN DAWN", NameKind.PRIMARY),), documents=(Document("9123453", "IMO number"),))
+    delta = Screener([ship])
+    query = make_query({"name": "Completely Other Name", "imo": "IMO 9123453", "schema": "Vessel"}, "s1")
+    tokens = subject_tokens(compile_query(query))
+    assert "#imo:9123453" in tokens.split(" ")
+    assert Prefilter(delta).candidate(tokens)
+    assert delta.match(query)  # and the screen itself finds it
 
 
 @lru_cache(maxsize=1)

@@ -43,7 +43,7 @@ def test_company_maps_to_organization_and_vessel(small) -> None:
     assert c.schema == "Organization" and c.countries == ("ru",)
     assert c.documents == (Document("1027700000000", "Registration Number"),)
     v = small.entities[2]
-    assert v.schema == "Vessel" and v.extra["flag"] == ("pa",)
+    assert v.schema == "Vessel" and v.flags == ("pa",) and v.properties()["flag"] == ["pa"]
 
 
 def test_problems_are_reported(small) -> None:

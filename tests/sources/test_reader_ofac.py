@@ -57,7 +57,8 @@ def test_entity_and_vessel(small) -> None:
     ship = by_id(small, "ofac-900003")
     assert ship.schema == "Vessel"
     assert ship.extra["imoNumber"] == ("IMO 9999999",)
-    assert ship.extra["flag"] == ("pa",) and ship.extra["callSign"] == ("ABCD",)
+    assert ship.flags == ("pa",) and Document("ABCD", "Call sign") in ship.documents
+    assert ship.properties()["flag"] == ["pa"] and ship.properties()["callSign"] == ["ABCD"]
 
 
 def test_record_count_mismatch_is_refused(tmp_path: Path, fixtures: Path) -> None:

@@ -71,8 +71,11 @@ def test_subjects_are_upserted_and_screened_on_arrival(q: Qalqan, tmp_path: Path
     v1 = q.import_list(write_list(tmp_path / "v1.csv", [KARIM, SAMIRA, TARIQ]), actor="admin", name=LIST)
     records = [*POPULATION, {"id": "C9", "name": ""}, {"name": "No Id"}, {"id": "C8", "name": "X", "birth_date": "1970-13-45"}]
     result = subjects.add_subjects(q, records, actor="loader", purpose="onboarding")
-    assert (result.added, result.updated, result.unchanged, result.rows) == (5, 0, 0, 8)
-    assert [(e["row"], e["field"]) for e in result.errors] == [(6, "name"), (7, "id"), (8, "birth_date")]
+    # C8's impossible date no longer refuses it: it is stored and screened without the date.
+    assert (result.added, result.updated, result.unchanged, result.rows) == (6, 0, 0, 8)
+    assert [(e["row"], e["field"]) for e in result.errors] == [(6, "name"), (7, "id")]
+    assert [(w["row"], w["id"], w["field"], w["value"]) for w in result.warnings] == [(8, "C8", "birth_date", "1970-13-45")]
+    assert result.warning_count == 1
     assert result.alerts_new == 3  # C1, C3, C4; John Smith and Jane Doe are not listed
     (a1,) = alerts_of(q, "C1")
     with q.db.session() as s:
@@ -118,8 +121,11 @@ def test_import_file_get_update_list_and_remove(q: Qalqan, tmp_path: Path) -> No
         subjects.get_subject(q, "C1", actor="ana", purpose="  ")
 
     with pytest.raises(subjects.SubjectError) as info:
-        subjects.update_subject(q, "C2", {"name": "Jane Doe", "birth_date": "soon"}, actor="ana")
-    assert info.value.field == "birth_date"
+        subjects.update_subject(q, "C2", {"name": " ", "birth_date": "1970"}, actor="ana")
+    assert info.value.field == "name"
+    # A bad date is no longer refused: the subject is updated without it, and told so.
+    soon = subjects.update_subject(q, "C2", {"name": "Jane Doe", "birth_date": "soon"}, actor="ana")
+    assert [(w["field"], w["value"]) for w in soon["result"]["warnings"]] == [("birth_date", "soon")]
     with pytest.raises(subjects.SubjectNotFound):
         subjects.update_subject(q, "C99", {"name": "X"}, actor="ana")
     updated = subjects.update_subject(q, "C2", {"name": "Samira Hadi al Qamari"}, actor="ana")

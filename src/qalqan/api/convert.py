@@ -16,9 +16,12 @@ from qalqan.api.models import (
 )
 from qalqan.matching.screener import Screener, score_pair
 from qalqan.model import Document, Entity, ListInfo, Match, Name, PartialDate, Query
+from qalqan.model.entity import VESSEL_KINDS
+from qalqan.model.query import FieldWarning
+from qalqan.sources.idnumbers import identifier_problem, imo_problem
 from qalqan.sources.queries import MAX_NAME_CHARS, normalise_gender
 from qalqan.sources.schemata import screening_schema
-from qalqan.sources.values import country_code, parse_date
+from qalqan.sources.values import country_code, document_problem, parse_date
 
 #: A yente client sends a handful of values per property; hundreds are a mistake or abuse and
 #: would multiply the name comparisons per candidate.
@@ -42,8 +45,12 @@ DOCUMENT_PROPS = {
     "swiftBic": "SWIFT/BIC",
     "imoNumber": "IMO Number",
     "mmsi": "MMSI",
+    "callSign": "Call sign",
+    "vatCode": "VAT number",
 }
-USED_PROPS = set(NAME_PROPS) | set(NAME_PART_PROPS) | set(DATE_PROPS) | set(NATIONALITY_PROPS) | set(COUNTRY_PROPS) | set(DOCUMENT_PROPS) | {"gender"}
+#: A Vessel's flags: compared as its nationality (UNCLOS art. 91), by `flag_conflict`.
+FLAG_PROPS = ("flag", "pastFlags")
+USED_PROPS = set(NAME_PROPS) | set(NAME_PART_PROPS) | set(DATE_PROPS) | set(NATIONALITY_PROPS) | set(COUNTRY_PROPS) | set(DOCUMENT_PROPS) | set(FLAG_PROPS) | {"gender"}
 
 
 class InvalidExample(ValueError):
@@ -58,8 +65,17 @@ class InvalidExample(ValueError):
         return {"loc": self.loc, "msg": self.message, "type": "value_error"}
 
 
-def example_to_query(key: str, example: EntityExample) -> tuple[Query, dict[str, Any], list[str]]:
-    """(query, the cleaned example echoed back as yente does, ignored property names)."""
+def example_to_query(key: str, example: EntityExample) -> tuple[Query, dict[str, Any], list[str], list[FieldWarning]]:
+    """(query, the cleaned example echoed back as yente does, ignored property names, values
+    left out of the query).
+
+    A query is refused (InvalidExample) only when it cannot be screened at all: an unknown
+    schema, a property its schema does not have, too many values, no usable name. A value that
+    cannot be read (an impossible date, an unknown country or gender, a document number too
+    short to compare, one name among others that is too long) is left out with a warning naming
+    the property and the value, and the query is screened on the rest: a typo in a date must
+    not hide a listed person.
+    """
     base: list[str | int] = ["body", "queries", key]
     schema = screening_schema(example.schema_)
     if schema is None:
@@ -78,47 +94,68 @@ def example_to_query(key: str, example: EntityExample) -> tuple[Query, dict[str,
         if cleaned:
             props[prop] = cleaned
     ignored = sorted(p for p in props if p not in USED_PROPS)
+    warnings: list[FieldWarning] = []
+
+    def warn(prop: str, value: str, message: str) -> None:
+        warnings.append(FieldWarning.of(prop, value, f"{message}; screened without it"))
 
     names: list[str] = []
+    too_long: list[tuple[str, int, str]] = []
     for prop in NAME_PROPS:
-        names.extend(props.get(prop, []))
+        for i, name in enumerate(props.get(prop, [])):
+            if len(name) > MAX_NAME_CHARS:
+                too_long.append((prop, i, name))
+            else:
+                names.append(name)
     if not names:
         parts = [props[p][0] for p in NAME_PART_PROPS if p in props]
         if parts:
             names.append(" ".join(parts))
     if not names:
+        if too_long:
+            prop, i, name = too_long[0]
+            raise InvalidExample(base + ["properties", prop, i], f"name is {len(name)} characters long; at most {MAX_NAME_CHARS}")
         raise InvalidExample(base + ["properties", "name"], "empty name: give at least one non-empty 'name'")
-    for i, name in enumerate(names):
-        if len(name) > MAX_NAME_CHARS:
-            raise InvalidExample(base + ["properties", "name", i], f"name is {len(name)} characters long; at most {MAX_NAME_CHARS}")
+    for prop, _, name in too_long:
+        warn(prop, name, f"name is {len(name)} characters long; at most {MAX_NAME_CHARS}")
 
     dates: list[PartialDate] = []
     for prop in DATE_PROPS:
-        for i, text in enumerate(props.get(prop, [])):
+        for text in props.get(prop, []):
             try:
                 dates.append(parse_date(text))
             except ValueError as exc:
-                raise InvalidExample(base + ["properties", prop, i], str(exc)) from None
+                warn(prop, text, str(exc))
 
     def countries(names_: tuple[str, ...]) -> list[str]:
         out: list[str] = []
         for prop in names_:
-            for i, text in enumerate(props.get(prop, [])):
+            for text in props.get(prop, []):
                 code = country_code(text)
                 if code is None:
-                    raise InvalidExample(base + ["properties", prop, i], f"unknown country {text!r}")
-                if code not in out:
+                    warn(prop, text, f"unknown country {text!r}")
+                elif code not in out:
                     out.append(code)
         return out
 
     nationalities = countries(NATIONALITY_PROPS)
+    nationalities += [f for f in countries(FLAG_PROPS) if f not in nationalities]  # FtM: Vessel only
     country_codes = countries(COUNTRY_PROPS)
     gender = None
-    for i, text in enumerate(props.get("gender", [])):
-        gender = normalise_gender(text)
-        if gender is None:
-            raise InvalidExample(base + ["properties", "gender", i], f"unknown gender {text!r}; expected male, female or other")
-    documents = tuple(Document(n, DOCUMENT_PROPS[p]) for p in DOCUMENT_PROPS for n in props.get(p, []))
+    for text in props.get("gender", []):
+        read = normalise_gender(text)
+        if read is None:
+            warn("gender", text, f"unknown gender {text!r}; expected male, female or other")
+        else:
+            gender = read
+    documents: list[Document] = []
+    for prop, doc_type in DOCUMENT_PROPS.items():
+        for number in props.get(prop, []):
+            problem = _number_problem(prop, Document(number, doc_type), schema)
+            if problem is not None:
+                warn(prop, number, problem)
+            else:
+                documents.append(Document(number, doc_type))
     query = Query(
         names=tuple(names),
         schema=schema,
@@ -127,10 +164,21 @@ def example_to_query(key: str, example: EntityExample) -> tuple[Query, dict[str,
         nationalities=tuple(nationalities),
         countries=tuple(country_codes),
         gender=gender,
-        documents=documents,
+        documents=tuple(documents),
     )
     echo = {"id": example.id, "schema": ftm_schema.name, "properties": props}
-    return query, echo, ignored
+    return query, echo, ignored, warnings
+
+
+def _number_problem(prop: str, doc: Document, schema: str) -> str | None:
+    """Why an identifier property's value cannot be compared: an IMO number failing its check
+    digit (a Vessel's by the ship scheme), an MMSI that is not 9 digits, a call sign, BIC or
+    IBAN that is not one; any other number too short to compare."""
+    if prop == "imoNumber":
+        return imo_problem(doc.number, vessel_only=schema == "Vessel")
+    if doc.kind in VESSEL_KINDS:
+        return identifier_problem(doc)
+    return document_problem(doc.number) or identifier_problem(doc)
 
 
 def _when(text: str | None) -> datetime | None:

@@ -132,11 +132,21 @@ class ScoredEntityResponse(EntityResponse):
     explanation: list[FeatureExplanation] = Field([], description="Qalqan: per-feature evidence behind the score")
 
 
+class QueryWarning(BaseModel):
+    """A value of a query that could not be read and was left out: the query was screened on
+    everything else (Qalqan; a yente client ignores it)."""
+
+    field: str = Field(..., examples=["birthDate"])
+    value: str | None = Field(None, examples=["1974-01-32"])
+    message: str = Field(..., examples=["impossible date '1974-01-32': day out of range: 32; screened without it"])
+
+
 class EntityMatches(BaseModel):
     status: int = Field(200, examples=[200])
     results: list[ScoredEntityResponse]
     total: TotalSpec
     query: EntityExample
+    warnings: list[QueryWarning] = Field([], description="Qalqan: values of the query left out of the screening (impossible dates, unknown countries, ...)")
 
 
 class FeatureDoc(BaseModel):

@@ -27,6 +27,7 @@ from qalqan.api.models import (
     HealthResponse,
     ListResponse,
     ListsResponse,
+    QueryWarning,
     TotalSpec,
 )
 from qalqan.api.security import body_hash, public, require, stated_purpose
@@ -93,6 +94,8 @@ def match(
     examples (`schema`, `properties` with `name`, `birthDate`, `nationality`, `gender`,
     `passportNumber`, `idNumber`, `country`, ...), get `responses` keyed the same way, each with
     scored `results` (`score`, `match`, `features`) and Qalqan's per-feature `explanation`.
+    A value that cannot be read (an impossible date, an unknown country) does not refuse the
+    query: it is screened without it, and the response's `warnings` name each value left out.
 
     Needs an API key with the "screen" permission and a `purpose` (query parameter or X-Purpose
     header); the request is recorded in the audit log with the SHA-256 of its body.
@@ -138,7 +141,7 @@ def match(
     thr = screener.threshold if threshold is None else threshold
     excluded_schemata = set(exclude_schema)
     responses: dict[str, EntityMatches] = {}
-    for key, query, echo, ignored in parsed:
+    for key, query, echo, ignored, warnings in parsed:
         if ignored:
             notes.append(f"query {key!r}: properties not used in scoring: {', '.join(ignored)}")
         found = screener.match(query, limit=limit, threshold=thr, lists=sorted(selected), cutoff=cutoff) if selected else []
@@ -148,6 +151,7 @@ def match(
             results=[scored_response(m, infos.get(m.entity.list)) for m in kept],
             total=TotalSpec(value=len(kept), relation="eq"),
             query=echo,  # type: ignore[arg-type]
+            warnings=[QueryWarning.model_validate(w.as_dict()) for w in warnings],
         )
     service = request.app.state.service
     # Recorded before the answer leaves: a screening whose entry cannot be written is not answered.

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -173,29 +173,41 @@ def _load(specs: list[str], threshold: float | None = None) -> Any:
 
 @app.command()
 def screen(
-    input: Annotated[Path, typer.Argument(help="CSV or JSON lines with columns id,schema,name,birth_date,nationality,gender,document_number", exists=True, dir_okay=False, readable=True)],
+    input: Annotated[Path, typer.Argument(help="CSV, XLSX (first sheet) or JSON lines with columns id,schema,name,birth_date,nationality,gender,document_number", exists=True, dir_okay=False, readable=True)],
     list_: Annotated[list[str], typer.Option("--list", "-l", help="A list file; its format is detected from content, FORMAT:PATH forces one (un, ofac, canada, ftm, csv). Repeat for several.")],
     threshold: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Score at which a candidate is a match (default: calibrated)")] = None,
     top: Annotated[int, typer.Option(min=1, max=100, help="Most candidates reported per record")] = 5,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Output JSON lines (default: standard output)", dir_okay=False)] = None,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 2,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Output file (default: standard output); a .csv or .xlsx name sets --format", dir_okay=False)] = None,
+    format_: Annotated[Literal["csv", "xlsx", "jsonl"] | None, typer.Option("--format", "-f", help="jsonl: one line per record; csv / xlsx: one row per (record, match), explanation in columns (default: from the -o extension, else jsonl)")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (--engine ray without --address: CPUs of the local Ray)")] = 2,
     chunk: Annotated[int, typer.Option(min=1, help="Rows per worker task")] = 500,
     cutoff: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Lowest score reported (default: the threshold, so only matches)")] = None,
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Progress bar on stderr (default: when stderr is a terminal)")] = None,
+    engine: Annotated[Literal["local", "ray"], typer.Option("--engine", help="local: worker processes on this machine; ray: tasks on a Ray cluster (pip install 'qalqan[ray]')")] = "local",
+    address: Annotated[str | None, typer.Option("--address", help="With --engine ray: the Ray cluster to join (e.g. auto, ray://head:10001); default: start a local Ray")] = None,
 ) -> None:
-    """Screen every record of INPUT; write one JSON line per record, in input order."""
-    from qalqan.batch import screen_file
+    """Screen every record of INPUT; write the results in input order (JSON lines, CSV or XLSX)."""
+    from qalqan.batch import output_format, screen_file
+    from qalqan.distributed import RayUnavailable
 
     specs = list_
+    if address is not None and engine != "ray":
+        _fail("--address is for --engine ray")
     try:
+        fmt = output_format(format_, output)
+        if fmt == "xlsx" and output is None:
+            _fail("XLSX output needs a file: add -o FILE.xlsx")
+        runner = _ray_engine(address, workers) if engine == "ray" else None  # RayUnavailable if no Ray
         # screen_file checks the input's columns before it calls the factory that reads the lists.
         out: Any = output if output is not None else sys.stdout.buffer
         stats = screen_file(
             lambda: _load(specs, threshold), input, out, threshold=threshold, top=top, workers=workers, chunk=chunk, cutoff=cutoff, progress=progress,
-            on_warning=_warn,
+            on_warning=_warn, fmt=fmt, engine=runner,
         )
     except ListError as exc:
         _fail(str(exc))
+    except RayUnavailable as exc:  # --engine ray: Ray not installed, or no cluster to join
+        _fail(str(exc), code=1)
     except BrokenPipeError:  # e.g. `qalqan screen ... | head`: the reader left; stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(1) from None
@@ -206,6 +218,15 @@ def screen(
     )
     if stats.errors:
         _fail(f"{stats.errors:,} of {stats.rows:,} rows could not be screened (see their \"error\" lines in the output)", EXIT_ROWS_FAILED)
+
+
+def _ray_engine(address: str | None, workers: int) -> Any:
+    """The Ray engine (checked to be installed before any list is read): joining `address`, or
+    a local Ray with `workers` CPUs."""
+    from qalqan.distributed import RayEngine, require_ray
+
+    require_ray()
+    return RayEngine(address=address, num_cpus=None if address else workers)
 
 
 def _warn(message: str) -> None:

@@ -10,9 +10,11 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from qalqan.model import Entity, NameQuality, PartialDate, Query
+from qalqan.model import Document, Entity, NameQuality, PartialDate, Query
+from qalqan.model.entity import IdKind
 from qalqan.names.tokens import Token, name_tokens, skeleton
 from qalqan.names.variants import name_variants
+from qalqan.sources.idnumbers import imo_digits
 
 _DOC_JUNK = re.compile(r"[^0-9a-z]")
 
@@ -54,6 +56,22 @@ class Compiled:
     #: has none: written once here, so scoring a pair never formats them.
     shown_birth_dates: str | None = None
     shown_documents: str | None = None
+    #: A vessel's flag states. A vessel's nationality is its flag (UNCLOS art. 91): a Vessel
+    #: query's nationalities are its flags, and a vessel's flags are no `nationalities`, so
+    #: `flag_conflict`, not `country_conflict`, weighs a reflagged ship.
+    flags: frozenset[str] = frozenset()
+    #: IMO numbers (7 digits, check digit valid); one that fails it is a plain document number.
+    imo: frozenset[str] = frozenset()
+    #: MMSIs and call signs, as "mmsi:273456789" / "call_sign:ubcd7" (kinds never meet).
+    vessel_ids: frozenset[str] = frozenset()
+
+    @property
+    def exact_keys(self) -> frozenset[str]:
+        """What the index finds this record by exactly, whatever its name: document numbers,
+        "imo:<digits>" and the vessel ids. The same as `documents` for people and companies."""
+        if not self.imo and not self.vessel_ids:
+            return self.documents
+        return self.documents | {IMO_PREFIX + n for n in self.imo} | self.vessel_ids
 
 
 def _joined(tokens: tuple[Token, ...]) -> tuple[tuple[str, int], ...]:
@@ -93,6 +111,36 @@ def weigh(record: Compiled, rarity: Callable[[Token], float], particle_weight: f
     return replace(record, names=names)
 
 
+#: How an IMO number is keyed in the index, beside document numbers.
+IMO_PREFIX = "imo:"
+
+
+def split_identifiers(documents: Iterable[Document], vessel: bool) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(document numbers, IMO numbers, vessel ids) of a record's documents, each normalised.
+
+    An IMO number, MMSI or call sign (`Document.kind`) is kept apart, for the vessel features;
+    an IMO number failing its check digit stays a plain document number (still compared, as a
+    list's typo may be the input's too). Everything else (passports, registration and tax
+    numbers, BIC, IBAN, wallet addresses) is a document number, as before kinds existed. A
+    `vessel`'s IMO number must pass the ship check digit; others (a shipping company's) either
+    scheme."""
+    docs: set[str] = set()
+    imo: set[str] = set()
+    vessel_ids: set[str] = set()
+    for doc in documents:
+        kind = doc.kind
+        if kind is IdKind.IMO and (digits := imo_digits(doc.number, vessel_only=vessel)) is not None:
+            imo.add(digits)
+            continue
+        number = normalise_document(doc.number)
+        if kind is IdKind.MMSI or kind is IdKind.CALL_SIGN:
+            if number:
+                vessel_ids.add(f"{kind.value}:{number}")
+        elif len(number) >= 4:
+            docs.add(number)
+    return frozenset(docs), frozenset(imo), frozenset(vessel_ids)
+
+
 def _shown(values: Iterable[object]) -> str | None:
     return ", ".join(str(v) for v in values) or None
 
@@ -105,32 +153,44 @@ def compile_entity(entity: Entity) -> Compiled:
     org = is_organisation(entity.schema) and entity.schema != "LegalEntity"
     names = _names([(n.value, n.quality is NameQuality.LOW) for n in entity.names], org, split=True)
     nats = frozenset(entity.nationalities)
-    documents = frozenset(d for d in (normalise_document(x.number) for x in entity.documents) if len(d) >= 4)
+    flags = frozenset(entity.flags)
+    if entity.schema == "Vessel":  # a ship's nationality is its flag
+        nats, flags = frozenset(), flags | nats
+    documents, imo, vessel_ids = split_identifiers(entity.documents, entity.schema == "Vessel")
     return Compiled(
         schema=entity.schema,
         names=names,
         birth_dates=entity.birth_dates,
         nationalities=nats,
-        countries=nats | frozenset(entity.countries),
+        countries=nats | frozenset(entity.countries) | flags,
         documents=documents,
         gender=entity.gender,
         shown_birth_dates=_shown(entity.birth_dates),
         shown_documents=_shown(sorted(documents)),
+        flags=flags,
+        imo=imo,
+        vessel_ids=vessel_ids,
     )
 
 
 def compile_query(query: Query) -> Compiled:
     org = query.schema in ("Organization", "Vessel")
     nats = frozenset(query.nationalities)
-    documents = frozenset(d for d in (normalise_document(x.number) for x in query.documents) if len(d) >= 4)
+    flags: frozenset[str] = frozenset()
+    if query.schema == "Vessel":  # the input's `flag` (FtM `flag`) is a vessel's nationality
+        nats, flags = frozenset(), nats
+    documents, imo, vessel_ids = split_identifiers(query.documents, query.schema == "Vessel")
     return Compiled(
         schema=query.schema,
         names=_names([(n, False) for n in query.names if n.strip()], org, split=True),
         birth_dates=query.birth_dates,
         nationalities=nats,
-        countries=nats | frozenset(query.countries),
+        countries=nats | frozenset(query.countries) | flags,
         documents=documents,
         gender=query.gender,
         shown_birth_dates=_shown(query.birth_dates),
         shown_documents=_shown(sorted(documents)),
+        flags=flags,
+        imo=imo,
+        vessel_ids=vessel_ids,
     )

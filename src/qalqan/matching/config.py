@@ -48,6 +48,14 @@ class MatchConfig:
     document_conflict_weight: float = 0.10
     gender_conflict_weight: float = 0.25
     schema_conflict_weight: float = 1.0
+    #: Vessels. Not calibrated (the development data has no vessel pairs): an IMO number alone
+    #: clears the threshold with a margin (a renamed, reflagged ship is still the ship); a
+    #: different IMO number is another hull; an MMSI or call sign, re-issued with a new flag,
+    #: supports; a flag conflict is light (flags change more often than names).
+    imo_match_weight: float = 0.85
+    imo_conflict_weight: float = 0.3
+    vessel_id_match_weight: float = 0.2
+    flag_conflict_weight: float = 0.1
 
     # -- retrieval -------------------------------------------------------------------------
     candidates: int = 24  # at most this many retrieved entities are fully scored per query

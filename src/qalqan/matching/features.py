@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA, Levenshtein
 
 from qalqan.matching.compiled import Compiled, CompiledName, token_weights
 from qalqan.matching.config import MatchConfig
@@ -49,6 +49,9 @@ _NO_COUNTRY = _lacking("nationality or country")
 _NO_NATIONALITY = _lacking("nationality")
 _NO_DOCUMENT = _lacking("document number")
 _NO_GENDER = _lacking("gender")
+_NO_IMO = _lacking("IMO number")
+_NO_VESSEL_ID = _lacking("MMSI or call sign")
+_NO_FLAG = _lacking("flag")
 
 
 # -- names ------------------------------------------------------------------------------------
@@ -62,8 +65,10 @@ def token_similarity(a: Token, b: Token, config: MatchConfig) -> tuple[float, st
     or the same key once an article written onto the word is removed (Elsseid / Sayid),
     `skeleton_similarity`; else, if the spellings (from 5 letters) or the keys (from 7) are within
     an edit budget (one edit up to 8 letters, two beyond: Daniel / Donald are two names,
-    Zawahiri / Zawahry one), their Levenshtein similarity (if at least `fuzzy_floor`, scaled so a fuzzy match never
-    outranks a variant match); else 0.
+    Zawahiri / Zawahry one), their edit similarity (if at least `fuzzy_floor`, scaled so a fuzzy match never
+    outranks a variant match); else 0. Edits are counted by optimal string alignment, so two
+    adjacent letters typed the wrong way round (Ahmad / Amhad, Lakhal / Lakahl) are one edit, not
+    two.
     """
     if a.text == b.text:
         return 1.0, "exact"
@@ -82,7 +87,7 @@ def token_similarity(a: Token, b: Token, config: MatchConfig) -> tuple[float, st
         if longest < shortest_budgeted:
             continue
         budget = 1 if longest <= 8 else 2
-        distance = Levenshtein.distance(x, y, score_cutoff=budget)
+        distance = OSA.distance(x, y, score_cutoff=budget)
         sim = 1.0 - distance / longest
         if distance <= budget and sim >= config.fuzzy_floor:
             return sim * config.key_similarity, "fuzzy"
@@ -541,6 +546,63 @@ def schema_conflict(query: Compiled, candidate: Compiled, config: MatchConfig) -
     )
 
 
+# -- vessels ----------------------------------------------------------------------------------
+
+
+def _imo_missing(feature: str, weight: float, query: Compiled, candidate: Compiled) -> FeatureResult | None:
+    if query.imo and candidate.imo:
+        return None
+    side = _MISSING[bool(query.imo), bool(candidate.imo)] or "both"
+    return FeatureResult(feature, 0.0, weight, _joined(query.imo), _joined(candidate.imo), _NO_IMO[side], (), side)
+
+
+def imo_match(query: Compiled, candidate: Compiled, config: MatchConfig) -> FeatureResult:
+    """The same IMO number on both sides (a ship's, or a shipping company's; check digit valid,
+    compared exactly): a ship keeps its IMO number for life while its name and flag change
+    (renaming and reflagging are how listed tankers hide), so this alone reaches the threshold,
+    whatever the name."""
+    missing = _imo_missing("imo_match", config.imo_match_weight, query, candidate)
+    if missing is not None:
+        return missing
+    shared = query.imo & candidate.imo
+    q, c = (_joined(shared),) * 2 if shared else (_joined(query.imo), _joined(candidate.imo))
+    return FeatureResult("imo_match", 1.0 if shared else 0.0, config.imo_match_weight, q, c, "exact" if shared else "different")
+
+
+def imo_conflict(query: Compiled, candidate: Compiled, config: MatchConfig) -> FeatureResult:
+    """Both sides give IMO numbers and none agrees: another hull, however alike the names
+    (sister ships are named SAM JONG 1 and SAM JONG 2)."""
+    missing = _imo_missing("imo_conflict", -config.imo_conflict_weight, query, candidate)
+    if missing is not None:
+        return missing
+    conflict = not (query.imo & candidate.imo)
+    return FeatureResult(
+        "imo_conflict", 1.0 if conflict else 0.0, -config.imo_conflict_weight,
+        _joined(query.imo), _joined(candidate.imo), "different" if conflict else "exact",
+    )
+
+
+def vessel_id_match(query: Compiled, candidate: Compiled, config: MatchConfig) -> FeatureResult:
+    """The same MMSI or radio call sign on both sides (compared exactly, each with its own
+    kind). Support, not proof: both are re-issued when a ship changes flag."""
+    side = _MISSING[bool(query.vessel_ids), bool(candidate.vessel_ids)]
+    shared = query.vessel_ids & candidate.vessel_ids
+    q, c = (_joined(shared),) * 2 if shared else (_joined(query.vessel_ids), _joined(candidate.vessel_ids))
+    detail = _NO_VESSEL_ID[side] if side else ("exact" if shared else "different")
+    return FeatureResult("vessel_id_match", 1.0 if shared else 0.0, config.vessel_id_match_weight, q, c, detail, missing=side)
+
+
+def flag_conflict(query: Compiled, candidate: Compiled, config: MatchConfig) -> FeatureResult:
+    """Both vessels give flags and none is shared. Light, and only when no IMO number agrees:
+    flags change more often than names (a sanctioned tanker is reflagged to hide)."""
+    side = _MISSING[bool(query.flags), bool(candidate.flags)]
+    conflict = bool(query.flags and candidate.flags and not (query.flags & candidate.flags) and not (query.imo & candidate.imo))
+    return FeatureResult(
+        "flag_conflict", 1.0 if conflict else 0.0, -config.flag_conflict_weight,
+        _joined(query.flags), _joined(candidate.flags), _NO_FLAG[side], missing=side,
+    )
+
+
 EvidenceFeature = Callable[[Compiled, Compiled, MatchConfig], FeatureResult]
 
 #: The evidence features beyond the name, in explanation order.
@@ -553,4 +615,8 @@ FEATURES: tuple[EvidenceFeature, ...] = (
     document_conflict,
     gender_conflict,
     schema_conflict,
+    imo_match,
+    imo_conflict,
+    vessel_id_match,
+    flag_conflict,
 )

@@ -87,7 +87,7 @@ class NameIndex:
                     self._deletions[d].append(key)
         self._documents: dict[str, list[int]] = defaultdict(list)
         for idx, record in enumerate(compiled):
-            for number in record.documents:
+            for number in record.exact_keys:  # document numbers, IMO numbers, MMSIs, call signs
                 self._documents[number].append(idx)
         self.rarity = rarity if rarity is not None else Rarity({k: len(v) for k, v in self._postings.items()}, self.size, config.rarity_floor)
         self._large_sets: dict[str, frozenset[int]] = {}
@@ -131,7 +131,8 @@ class NameIndex:
         return False
 
     def has_document(self, number: str) -> bool:
-        """Whether an indexed entity holds this normalised document number."""
+        """Whether an indexed entity holds this normalised document number (or another of
+        `Compiled.exact_keys`: "imo:9123456", "mmsi:...")."""
         return number in self._documents
 
     def _accumulate(self, expanded: list[tuple[int, Token, dict[str, float]]]) -> dict[int, float]:
@@ -223,7 +224,8 @@ class NameIndex:
         with its retrieval gain (sum over query tokens of rarity x expansion similarity), and the
         vocabulary keys the query tokens were expanded to, and the query's own weight (the gain
         of an entity holding every query token). An entity holding one of the query's
-        (normalised) document numbers is always a candidate.
+        `documents` (its `Compiled.exact_keys`: document, IMO numbers, vessel ids) is always a
+        candidate, whatever its name.
 
         Tokens are taken rarest first. A token whose postings exceed `common_posting` only
         strengthens candidates already found, unless nothing rarer found any.

@@ -20,6 +20,10 @@ def max_support(query: Compiled, config: MatchConfig) -> float:
     support = config.dob_match_weight + config.nationality_match_weight
     if query.documents:
         support += config.document_match_weight
+    if query.imo:
+        support += config.imo_match_weight
+    if query.vessel_ids:
+        support += config.vessel_id_match_weight
     return support
 
 

@@ -92,7 +92,7 @@ class Screener:
 
         tokens = [t for name in cq.names for t in name.tokens]
         shortlist, relevant, query_weight = self.index.candidates(
-            tokens, max(limit, self.config.candidates), accept, cq.documents
+            tokens, max(limit, self.config.candidates), accept, cq.exact_keys
         )
         # Stage 1: the name alone, for every candidate worth scoring.
         top_gain = shortlist[0][1] if shortlist else 0.0

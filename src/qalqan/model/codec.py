@@ -61,7 +61,7 @@ def entity_to_dict(entity: Entity) -> dict[str, Any]:
         out["reference"] = entity.reference
     if entity.birth_dates:
         out["birth_dates"] = [date_to_dict(d) for d in entity.birth_dates]
-    for key in ("birth_places", "nationalities", "countries", "addresses", "programs", "notes"):
+    for key in ("birth_places", "nationalities", "countries", "addresses", "programs", "notes", "flags"):
         values = getattr(entity, key)
         if values:
             out[key] = list(values)
@@ -109,6 +109,7 @@ def entity_from_dict(data: dict[str, Any]) -> Entity:
         listed_on=data.get("listed_on"),
         notes=tuple(data.get("notes", ())),
         extra={k: tuple(v) for k, v in data.get("extra", {}).items()},
+        flags=tuple(data.get("flags", ())),  # absent from entities stored before vessels had flags
     )
 
 

@@ -9,6 +9,7 @@ structured identity documents.
 from __future__ import annotations
 
 import builtins
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -94,14 +95,66 @@ class PartialDate:
         return self.iso()
 
 
+class IdKind(StrEnum):
+    """What an identifier identifies, read from its type as lists write it (`identifier_kind`)."""
+
+    IMO = "imo"  # a ship's (or a shipping company's) IMO number: the hull's for life
+    MMSI = "mmsi"  # Maritime Mobile Service Identity: 9 digits, re-issued with a new flag
+    CALL_SIGN = "call_sign"  # a ship's radio call sign
+    REGISTRATION = "registration"  # company registration numbers (OGRN, LEI, USCC, C.R. No., ...)
+    TAX_ID = "tax_id"  # tax numbers (INN, Kazakh BIN/IIN, VAT, ...)
+    BIC = "bic"  # SWIFT/BIC bank codes
+    IBAN = "iban"
+    CRYPTO = "crypto"  # digital currency (wallet) addresses
+
+
+#: Identifiers only vessels carry: matched by their own features (`imo_match`, ...), not as
+#: identity documents.
+VESSEL_KINDS = frozenset({IdKind.IMO, IdKind.MMSI, IdKind.CALL_SIGN})
+
+#: (pattern on the lower-cased document type, kind), first match wins: IMO before
+#: "registration" (OFAC writes a ship's IMO number as "Vessel Registration Identification"),
+#: and Russia's BIK before SWIFT/BIC (a domestic bank code, not a BIC).
+_KIND_PATTERNS: tuple[tuple[re.Pattern[str], IdKind | None], ...] = (
+    (re.compile(r"\bimo\b|vessel registration identification"), IdKind.IMO),
+    (re.compile(r"\bmmsi\b"), IdKind.MMSI),
+    (re.compile(r"\bcall ?sign\b"), IdKind.CALL_SIGN),
+    (re.compile(r"digital currency|crypto|wallet"), IdKind.CRYPTO),
+    (re.compile(r"\biban\b"), IdKind.IBAN),
+    (re.compile(r"\bbik\b"), None),
+    (re.compile(r"\bswift\b|\bbic\b"), IdKind.BIC),
+    (re.compile(r"\btax\b|\binn\b|\bbin\b|\biin\b|\bv\.?a\.?t\b"), IdKind.TAX_ID),
+    (re.compile(r"registration|\bcompany number\b|\bc\.?r\.? no\b|\bogrn\b|\blei\b|legal entity number|\buscc\b"), IdKind.REGISTRATION),
+)
+
+
+def identifier_kind(doc_type: str | None) -> IdKind | None:
+    """The kind of an identifier from its type as written ("IMO number", "Digital Currency
+    Address - XBT", "SWIFT/BIC", "Tax ID No."); None for identity documents (passports, national
+    ids) and types not recognised. Derived rather than stored, so entities stored before kinds
+    existed read the same, and every reader only has to write a recognisable type."""
+    if not doc_type:
+        return None
+    text = doc_type.lower()
+    for pattern, kind in _KIND_PATTERNS:
+        if pattern.search(text):
+            return kind
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Document:
-    """An identity document: passport, national id, tax number, IMO number, ..."""
+    """An identity document or identifier: passport, national id, tax number, IMO number, ..."""
 
     number: str
     type: str | None = None  # free text as the source says it, e.g. "Passport", "National Identification Number"
     country: str | None = None  # ISO 3166-1 alpha-2, lower case, as FtM
     note: str | None = None
+
+    @property
+    def kind(self) -> IdKind | None:
+        """What the number identifies (`identifier_kind` of its type)."""
+        return identifier_kind(self.type)
 
 
 @dataclass(slots=True)
@@ -130,6 +183,10 @@ class Entity:
     listed_on: str | None = None  # ISO date
     notes: tuple[str, ...] = ()
     extra: dict[str, tuple[str, ...]] = field(default_factory=dict)  # other FtM properties
+    #: A vessel's flag states (ISO alpha-2), the current one first, then past flags where the
+    #: list gives them. A vessel's names include its former names (NameKind.FORMER) and its IMO
+    #: number, MMSI and call sign are `documents` of those kinds (`Document.kind`).
+    flags: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.schema not in SCHEMATA:
@@ -170,6 +227,12 @@ class Entity:
             add("gender", [self.gender] if self.gender else [])
             add("passportNumber", [d.number for d in self.documents if d.type and "passport" in d.type.lower()])
             add("idNumber", [d.number for d in self.documents if not (d.type and "passport" in d.type.lower())])
+        elif self.schema == "Vessel":
+            kinds = {IdKind.IMO: "imoNumber", IdKind.MMSI: "mmsi", IdKind.CALL_SIGN: "callSign"}
+            for doc in self.documents:
+                add(kinds[doc.kind] if doc.kind in kinds else "registrationNumber", [doc.number])
+            add("flag", self.flags[:1])
+            add("pastFlags", self.flags[1:])
         else:
             add("incorporationDate", [d.iso() for d in self.birth_dates])
             add("registrationNumber", [d.number for d in self.documents])

@@ -25,8 +25,9 @@ from qalqan.matching.screener import Screener
 from qalqan.model import Entity, ListInfo, Match, Query
 from qalqan.model.codec import content_hash
 from qalqan.model.identifiers import check_identifier, check_text
+from qalqan.model.query import FieldWarning
 from qalqan.names.tokens import Token, skeleton
-from qalqan.sources.queries import QUERY_COLUMNS, QueryRow, to_query_row
+from qalqan.sources.queries import MAX_NAME_CHARS, MAX_VALUE_CHARS, QUERY_COLUMNS, QueryRow, to_query_row
 
 #: Prefix marking a document number among a subject's prefilter tokens (name keys are letters).
 DOCUMENT_PREFIX = "#"
@@ -64,6 +65,8 @@ class SubjectRecord:
     data: dict[str, Any]
     hash: str
     query: Query
+    #: Values left out of the query (the subject is stored and screened without them).
+    warnings: tuple[FieldWarning, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,41 +89,65 @@ def _clean(value: Any) -> str:
 
 def prepare_subject(values: Mapping[str, Any], row: int) -> SubjectRecord | RowError:
     """A subject from one record in the screening-input schema; `id` (the client's own system
-    id) is required. A bad value is a RowError naming the row and the field."""
+    id) is required. A record without a usable id or name is a RowError naming the row and the
+    field; any other bad value is left out of the query with a warning, and the subject is
+    stored and screened on the rest (a typo in a date must not hide a listed person).
+
+    The data stored is what the client sent, as text: a value that cannot be read (an impossible
+    date) is kept as written, so the analyst sees it, and is left out again whenever the stored
+    data is read (`query_of`); a value that cannot be stored at all (not text, too long, a NUL
+    character) is left out of the data too."""
     raw_id = values.get("id")
     external_id = _clean(raw_id) if raw_id is not None and not isinstance(raw_id, bool) else ""
     if not isinstance(external_id, str) or not external_id:
         return RowError(row, "id", "missing id: every subject needs the client's own system id")
-    problem = _unstorable(external_id, values)
+    problem = _unstorable_id(external_id)
     if problem is not None:
-        return RowError(row, *problem)
-    parsed: QueryRow = to_query_row((row, dict(values)))
+        return RowError(row, "id", problem)
+    usable, dropped = _storable(values)
+    if "name" in dropped:
+        return RowError(row, "name", dropped["name"].message)
+    parsed: QueryRow = to_query_row((row, usable))
     if parsed.query is None:
         return RowError(row, parsed.field, parsed.error or "unusable record")
-    data = {c: _clean(values.get(c)) for c in DATA_COLUMNS}
+    data = {c: v for c in DATA_COLUMNS if isinstance(v := _clean(usable.get(c)), str) and v and _fits(c, v)}
     data["schema"] = parsed.query.schema
-    data = {k: v for k, v in data.items() if v}
-    return SubjectRecord(str(parsed.id), parsed.query.schema, data["name"], data, content_hash(data), parsed.query)
+    warnings = (*dropped.values(), *parsed.warnings)
+    return SubjectRecord(str(parsed.id), parsed.query.schema, data["name"], data, content_hash(data), parsed.query, warnings)
 
 
-def _unstorable(external_id: str, values: Mapping[str, Any]) -> tuple[str, str] | None:
-    """(field, why) when the id is no usable identifier (`model.identifiers`: control, bidi or
-    surrogate characters, too long for the store) or a data value cannot be stored as text (NUL,
-    a lone surrogate: PostgreSQL and the audit log's JSON refuse them), else None."""
+def _fits(column: str, value: str) -> bool:
+    """Whether a text value is short enough to store (a longer one is left out of the query
+    with a warning, and so out of the data)."""
+    return len(value) <= (MAX_NAME_CHARS if column == "name" else MAX_VALUE_CHARS)
+
+
+def _unstorable_id(external_id: str) -> str | None:
+    """Why the id is no usable identifier (`model.identifiers`: control, bidi or surrogate
+    characters, too long for the store), else None."""
     try:
         check_identifier(external_id, "subject id")
     except ValueError as exc:
-        return "id", str(exc)
+        return str(exc)
     if len(external_id) > MAX_ID_CHARS:
-        return "id", f"subject id is {len(external_id)} characters long; at most {MAX_ID_CHARS}"
+        return f"subject id is {len(external_id)} characters long; at most {MAX_ID_CHARS}"
+    return None
+
+
+def _storable(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, FieldWarning]]:
+    """The record without its text values that cannot be stored (NUL, a lone surrogate:
+    PostgreSQL and the audit log's JSON refuse them), and a warning for each one left out."""
+    usable = dict(values)
+    dropped: dict[str, FieldWarning] = {}
     for column in DATA_COLUMNS:
         value = values.get(column)
         try:
             if isinstance(value, str):
                 check_text(value, column)
         except ValueError as exc:
-            return column, str(exc)
-    return None
+            usable.pop(column)
+            dropped[column] = FieldWarning.of(column, value, f"{exc}; stored and screened without it")
+    return usable, dropped
 
 
 def query_of(external_id: str, data: Mapping[str, Any]) -> Query:
@@ -133,9 +160,10 @@ def query_of(external_id: str, data: Mapping[str, Any]) -> Query:
 
 def subject_tokens(compiled: Compiled) -> str:
     """The prefilter tokens of a compiled subject: its non-particle name-token keys (what the
-    index can retrieve by) and its normalised document numbers, space-separated."""
+    index can retrieve by) and what it finds exactly whatever the name (`exact_keys`: document
+    numbers, and a vessel's IMO number, MMSI and call sign), space-separated."""
     keys = dict.fromkeys(t.key for name in compiled.names for t in name.tokens if not t.particle)
-    docs = sorted(DOCUMENT_PREFIX + d for d in compiled.documents)
+    docs = sorted(DOCUMENT_PREFIX + d for d in compiled.exact_keys)
     return " ".join([*keys, *docs])
 
 

@@ -34,6 +34,8 @@ SUBJECT_BATCH = 5_000
 #: Errors kept in a SubjectImport (the rest are counted): a broken file of a million rows must
 #: not become a million-line response.
 MAX_ERRORS = 1_000
+#: Warnings kept in a SubjectImport (values left out of subjects that were stored), likewise.
+MAX_WARNINGS = 1_000
 
 
 class SubjectError(ValueError):
@@ -56,6 +58,10 @@ class SubjectImport:
     unchanged: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)  # {row, field, message}
     error_count: int = 0
+    #: Values left out of subjects that were stored and screened without them (an impossible
+    #: date, an unknown country, ...): {row, id, field, value, message}.
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    warning_count: int = 0
     alerts_new: int = 0
     alerts_updated: int = 0
     suppressed: int = 0
@@ -203,7 +209,8 @@ def add_subjects(
 
     `records` are dicts, or (row, dict) / QueryRow items as `sources.queries.read_records`
     yields them. Bad records are reported in `errors` ({row, field, message}) and skipped; the
-    rest are stored. `progress(n)` is called with the number of records handled so far.
+    rest are stored; values left out of a stored subject (it is screened without them) are
+    reported in `warnings`. `progress(n)` is called with the number of records handled so far.
     """
     started = time.perf_counter()
     result = SubjectImport()
@@ -216,6 +223,11 @@ def add_subjects(
         result.error_count += 1
         if len(result.errors) < MAX_ERRORS:
             result.errors.append(err.as_dict())
+
+    def warn(row: int, rec: SubjectRecord) -> None:
+        result.warning_count += len(rec.warnings)
+        for w in rec.warnings[: max(0, MAX_WARNINGS - len(result.warnings))]:
+            result.warnings.append({"row": row, "id": rec.external_id, **w.as_dict()})
 
     in_flight: _Batch | None = None
     stored = 0
@@ -255,6 +267,8 @@ def add_subjects(
                 result.rows += 1
                 error(prepared)
                 continue
+            if prepared.warnings:
+                warn(row, prepared)
             if prepared.external_id in batch_ids:  # the same id twice: the later row wins, in order
                 flush()
             batch.append(prepared)
@@ -335,7 +349,10 @@ def update_subject(ctx: Context, external_id: str, record: Mapping[str, Any], *,
     with ctx.db.session() as s:
         current = s.execute(select(Subject).where(Subject.external_id == external_id)).scalar_one()
         out = _subject_dict(current)
-    out["result"] = {"updated": result.updated, "alerts_new": result.alerts_new, "alerts_updated": result.alerts_updated, "suppressed": result.suppressed}
+    out["result"] = {
+        "updated": result.updated, "alerts_new": result.alerts_new, "alerts_updated": result.alerts_updated, "suppressed": result.suppressed,
+        "warnings": [{"row": 1, "id": external_id, **w.as_dict()} for w in prepared.warnings],
+    }
     return out
 
 

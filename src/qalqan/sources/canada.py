@@ -18,8 +18,9 @@ from pathlib import Path
 from lxml import etree
 
 from qalqan.model import Document, Entity, ListError, Name, NameKind, NameQuality, PartialDate, Report
-from qalqan.sources.values import parse_date
+from qalqan.sources.values import date_note, parse_date
 from qalqan.sources.common import Parsed, add_name, bounded_name, clean, dedupe
+from qalqan.sources.idnumbers import imo_problem
 from qalqan.sources.xmlsafe import child_text, iter_records, localname
 
 #: Alias lists separate names by ";" and give bilingual / bi-script variants as "A / B".
@@ -72,24 +73,34 @@ def _record(el: etree._Element, n: int, file: str, report: Report, list_name: st
             if imo:
                 extra["imoNumber"] = (imo,)
                 documents.append(Document(imo, "IMO number"))
+                if problem := imo_problem(imo, vessel_only=True):
+                    report.warn(file, rid, "ShipIMONumber", f"{problem}; kept, compared as a plain document number")
         elif title:
             notes.append(title)
     else:
-        report.error(file, rid, "LastName", f"record {key} has no name; skipped")
-        return None
+        # Neither a person's nor an entity's name: only aliases can still find the record.
+        schema = "LegalEntity"
     aliases = clean(child_text(el, "Aliases"))
     for alias in _ALIAS_SPLIT.split(aliases) if aliases else ():
         add_name(names, bounded_name(alias, report, file, rid, "Aliases"), NameKind.ALIAS)
+    if not names:
+        report.error(file, rid, "LastName", f"record {key} has no name; skipped")
+        return None
+    if schema == "LegalEntity":
+        report.warn(file, rid, "LastName", f"record {key} has no LastName, GivenName or EntityOrShip; listed under its aliases as LegalEntity")
     birth_dates: list[PartialDate] = []
     dob = clean(child_text(el, "DateOfBirthOrShipBuildDate"))
     if dob:
         for one in _OR_SPLIT.split(dob):
             try:
-                birth_dates.append(parse_date(one))
+                birth_dates.append(d := parse_date(one))
             except ValueError as exc:
+                # One bad alternative must not lose the others ("1963-13-01 or 1964").
                 report.warn(file, rid, "DateOfBirthOrShipBuildDate", f"{exc}; kept in notes")
-                notes.append(f"date of birth: {dob}")
-                break
+                notes.append(f"date of birth: {one}")
+                continue
+            if note := date_note(one, d):
+                notes.append(note)
     if schema == "Vessel" and birth_dates:
         extra["buildDate"] = tuple(d.iso() for d in birth_dates)
         birth_dates = []  # a ship's build date is not a date of birth to match people on

@@ -17,7 +17,7 @@ from typing import Any
 
 from qalqan.model import DateKind, Document, Entity, ListError, Name, NameKind, NameQuality, PartialDate, Report
 from qalqan.sources.schemata import screening_schema
-from qalqan.sources.values import parse_date
+from qalqan.sources.values import date_note, parse_date
 from qalqan.sources.common import Countries, Parsed, add_name, bounded_name, clean, dedupe
 
 COLUMNS = (
@@ -63,24 +63,30 @@ def _row(row: dict[str, str], line: int, file: str, report: Report, list_name: s
     raw_schema = clean(row.get("schema") or "") or "Person"
     schema = screening_schema(raw_schema)
     if schema is None:
-        report.error(file, rid, "schema", f"unknown schema {raw_schema[:80]!r}; row skipped")
-        return None
+        # A misspelt schema must not drop a listed entity: LegalEntity matches every kind.
+        report.warn(file, rid, "schema", f"unknown schema {raw_schema[:80]!r}; read as LegalEntity")
+        schema = "LegalEntity"
     names: list[Name] = []
     add_name(names, bounded_name(row.get("name") or "", report, file, rid, "name"))
+    for alias in (row.get("aliases") or "").split(SEPARATOR):
+        add_name(names, bounded_name(alias, report, file, rid, "aliases"), NameKind.ALIAS, NameQuality.GOOD)
     if not names:
         report.error(file, rid, "name", "empty name; row skipped")
         return None
-    for alias in (row.get("aliases") or "").split(SEPARATOR):
-        add_name(names, bounded_name(alias, report, file, rid, "aliases"), NameKind.ALIAS, NameQuality.GOOD)
+    if names[0].kind is not NameKind.PRIMARY:
+        report.warn(file, rid, "name", f"empty name; listed under its aliases ({names[0].value[:80]!r} first)")
     notes: list[str] = []
     lookup = Countries(report, file)
     birth_dates: list[PartialDate] = []
     for text in _split(row.get("birth_date") or ""):
         try:
-            birth_dates.append(parse_date(text))
+            birth_dates.append(d := parse_date(text))
         except ValueError as exc:
             report.warn(file, rid, "birth_date", f"{exc}; kept in notes")
             notes.append(f"birth_date: {text}")
+            continue
+        if note := date_note(text, d):
+            notes.append(note)
     nationalities = [lookup.code(v, rid, "nationality", notes) for v in _split(row.get("nationality") or "")]
     countries = [lookup.code(v, rid, "country", notes) for v in _split(row.get("country") or "")]
     gender = None

@@ -20,8 +20,9 @@ from followthemoney.types import registry
 
 from qalqan.model import Document, Entity, ListError, Name, NameKind, NameQuality, PartialDate, Report
 from qalqan.sources.schemata import screening_schema
-from qalqan.sources.values import parse_date
+from qalqan.sources.values import date_note, parse_date
 from qalqan.sources.common import Parsed, add_name, bounded_name, clean, dedupe
+from qalqan.sources.idnumbers import identifier_problem
 
 NAME_PROPS: tuple[tuple[str, NameKind, NameQuality], ...] = (
     ("name", NameKind.PRIMARY, NameQuality.GOOD),
@@ -40,9 +41,13 @@ DOCUMENT_PROPS = {
     "mmsi": "MMSI",
     "swiftBic": "SWIFT/BIC",
     "leiCode": "LEI",
+    "vatCode": "VAT number",
+    "callSign": "Call sign",
 }
+#: A Vessel's flag states: `Entity.flags`, the current flag first.
+FLAG_PROPS = ("flag", "pastFlags")
 #: Further FtM properties kept verbatim in `Entity.extra` (for display and yente-shaped output).
-EXTRA_PROPS = ("title", "position", "birthCountry", "flag", "callSign", "type", "buildDate", "website", "email", "topics")
+EXTRA_PROPS = ("title", "position", "birthCountry", "type", "buildDate", "website", "email", "topics")
 #: One JSON line longer than this is not an entity record (largest OpenSanctions entities are a
 #: few hundred kB); refusing it bounds memory per line.
 MAX_LINE_BYTES = 64 * 1024 * 1024
@@ -90,9 +95,12 @@ def _entity(data: dict[str, Any], line_no: int, file: str, report: Report, list_
     for prop, kind, quality in NAME_PROPS:
         for v in props.get(prop, []):
             add_name(names, bounded_name(v, report, file, rid, prop), kind, quality)
-    if not any(n.kind is NameKind.PRIMARY for n in names):
+    if not names:
         report.error(file, rid, "name", "empty name; record skipped")
         return None
+    if not any(n.kind is NameKind.PRIMARY for n in names):
+        # A listed entity must not be lost to one empty property: its aliases still find it.
+        report.warn(file, rid, "name", f"no 'name'; listed under its other names ({names[0].value[:80]!r} first)")
     notes: list[str] = []
 
     def countries(*fields: str) -> tuple[str, ...]:
@@ -111,16 +119,25 @@ def _entity(data: dict[str, Any], line_no: int, file: str, report: Report, list_
     for fld in ("birthDate", "incorporationDate"):
         for v in props.get(fld, []):
             try:
-                birth_dates.append(parse_date(v))
+                birth_dates.append(d := parse_date(v))
             except ValueError as exc:
                 report.warn(file, rid, fld, f"{exc}; kept in notes")
                 notes.append(f"{fld}: {v}")
+                continue
+            if note := date_note(v, d):
+                notes.append(note)
     gender = None
     for v in props.get("gender", []):
         gender = registry.gender.clean(v)
         if gender is None:
             report.warn(file, rid, "gender", f"unknown gender {v!r}; ignored")
-    documents = [Document(v, DOCUMENT_PROPS[p]) for p in DOCUMENT_PROPS for v in props.get(p, [])]
+    documents = []
+    for prop, doc_type in DOCUMENT_PROPS.items():
+        for value in props.get(prop, []):
+            documents.append(doc := Document(value, doc_type))
+            if problem := identifier_problem(doc):  # an IMO number, MMSI, BIC failing its check
+                report.warn(file, rid, prop, f"{problem}; kept, compared as written")
+    flags = countries(*FLAG_PROPS)  # before `notes` is read: an unknown flag is kept there
     notes = props.get("notes", []) + notes
     created = props.get("createdAt", [])
     return Entity(
@@ -141,6 +158,7 @@ def _entity(data: dict[str, Any], line_no: int, file: str, report: Report, list_
         listed_on=created[0][:10] if created else None,
         notes=dedupe(notes),
         extra={p: dedupe(props[p]) for p in EXTRA_PROPS if p in props},
+        flags=flags,
     )
 
 

@@ -2,7 +2,9 @@
 
 The XML namespace differs between exports (treasury.gov tempuri, sanctionslistservice, ...), so
 elements are matched by local name only. sdnEntry -> Person (Individual), Organization (Entity),
-Vessel (Vessel); entity ids `ofac-<uid>`. Other sdnTypes (Aircraft) are skipped and reported.
+Vessel (Vessel); entity ids `ofac-<uid>`. Aircraft are skipped and reported; a missing or
+unknown sdnType is read as LegalEntity, with a warning. An entry without a first or last name is
+kept under its a.k.a.s.
 """
 
 from __future__ import annotations
@@ -13,11 +15,15 @@ from pathlib import Path
 from lxml import etree
 
 from qalqan.model import Document, Entity, ListError, Name, NameKind, NameQuality, PartialDate, Report
-from qalqan.sources.values import parse_date
+from qalqan.sources.values import date_note, parse_date
 from qalqan.sources.common import Countries, Parsed, add_name, bounded_name, clean, dedupe
+from qalqan.sources.idnumbers import identifier_problem
 from qalqan.sources.xmlsafe import child_text, children, iter_records, localname
 
 SCHEMA_BY_TYPE = {"individual": "Person", "entity": "Organization", "vessel": "Vessel"}
+#: sdnTypes OFAC uses for what Qalqan does not screen. Any other type (missing, misspelt) is
+#: read as LegalEntity with a warning: a listed party must not be dropped for one bad field.
+NOT_SCREENED_TYPES = frozenset({"aircraft"})
 #: OFAC a.k.a. categories: "weak" a.k.a.s are too broad to rely on alone (OFAC's own guidance).
 AKA_QUALITY = {"strong": NameQuality.GOOD, "weak": NameQuality.LOW}
 
@@ -69,9 +75,13 @@ def _entry(el: etree._Element, file: str, report: Report, list_name: str) -> Ent
         return None
     sdn_type = child_text(el, "sdnType")
     schema = SCHEMA_BY_TYPE.get(sdn_type.lower())
-    if schema is None:
+    if sdn_type.lower() in NOT_SCREENED_TYPES:
         report.error(file, rid, "sdnType", f"sdnType {sdn_type!r} is not screened (Person/Organization/Vessel only); skipped")
         return None
+    if schema is None:
+        # A missing or misspelt type must not drop a listed party: screened as "could be either".
+        report.warn(file, rid, "sdnType", f"unknown sdnType {sdn_type[:40]!r}; read as LegalEntity")
+        schema = "LegalEntity"
     notes: list[str] = []
     lookup = Countries(report, file)
 
@@ -82,9 +92,6 @@ def _entry(el: etree._Element, file: str, report: Report, list_name: str) -> Ent
     first = bounded_name(child_text(el, "firstName"), report, file, rid, "firstName")
     last = bounded_name(child_text(el, "lastName"), report, file, rid, "lastName")
     primary = _full_name(first, last)
-    if not primary:
-        report.error(file, rid, "lastName", "empty name; record skipped")
-        return None
     parts: tuple[tuple[str, str], ...] = ()
     if schema == "Person" and first and last:
         parts = (("given", first), ("family", last))
@@ -104,6 +111,12 @@ def _entry(el: etree._Element, file: str, report: Report, list_name: str) -> Ent
         kind = NameKind.FORMER if child_text(aka, "type").lower() == "f.k.a." else NameKind.ALIAS
         a_parts = (("given", a_first), ("family", a_last)) if schema == "Person" and a_first and a_last else ()
         add_name(names, value, kind, quality, a_parts)
+    if not names:
+        report.error(file, rid, "lastName", "empty name; record skipped")
+        return None
+    if not primary:
+        # A listed party must not be lost to one empty field: its a.k.a.s still find it.
+        report.warn(file, rid, "lastName", f"empty name; listed under its a.k.a.s ({names[0].value!r} first)")
 
     birth_dates: list[PartialDate] = []
     for item in _list_items(el, "dateOfBirthList", "dateOfBirthItem"):
@@ -111,10 +124,13 @@ def _entry(el: etree._Element, file: str, report: Report, list_name: str) -> Ent
         if not text:
             continue
         try:
-            birth_dates.append(parse_date(text))
+            birth_dates.append(d := parse_date(text))
         except ValueError as exc:
             report.warn(file, rid, "dateOfBirth", f"{exc}; kept in notes")
             notes.append(f"date of birth: {text}")
+            continue
+        if note := date_note(text, d):  # converted from another calendar: keep the original
+            notes.append(note)
     birth_places = [clean(child_text(i, "placeOfBirth")) for i in _list_items(el, "placeOfBirthList", "placeOfBirthItem")]
     nationalities = [
         country(child_text(i, "country"), f"{tag}/country")
@@ -156,18 +172,23 @@ def _entry(el: etree._Element, file: str, report: Report, list_name: str) -> Ent
             continue
         id_country = child_text(ident, "idCountry")
         code = country(id_country, "idList/idCountry") if id_country else None
-        documents.append(Document(number, id_type or None, code))
+        documents.append(doc := Document(number, id_type or None, code))
+        if problem := identifier_problem(doc):  # an IMO, MMSI, BIC, IBAN failing its check
+            report.warn(file, rid, f"idList/{id_type}", f"{problem}; kept, compared as written")
         if low == "vessel registration identification" or low.startswith("imo"):
             extra.setdefault("imoNumber", []).append(number)
 
+    flags: list[str] = []
     if schema == "Vessel":
         for info in children(el, "vesselInfo"):
-            for tag, prop in (("callSign", "callSign"), ("vesselType", "type"), ("vesselOwner", "ownerName")):
+            for tag, prop in (("vesselType", "type"), ("vesselOwner", "ownerName")):
                 if child_text(info, tag):
                     extra.setdefault(prop, []).append(clean(child_text(info, tag)))
+            if call_sign := clean(child_text(info, "callSign")):
+                documents.append(Document(call_sign, "Call sign"))
             flag = child_text(info, "vesselFlag")
             if flag and (code := country(flag, "vesselInfo/vesselFlag")):
-                extra.setdefault("flag", []).append(code)
+                flags.append(code)
     remarks = clean(child_text(el, "remarks"))
     if remarks:
         notes.insert(0, remarks)
@@ -191,6 +212,7 @@ def _entry(el: etree._Element, file: str, report: Report, list_name: str) -> Ent
         programs=dedupe(programs),
         notes=dedupe(notes),
         extra={k: dedupe(v) for k, v in extra.items()},
+        flags=dedupe(flags),
     )
 
 

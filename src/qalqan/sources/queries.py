@@ -1,11 +1,15 @@
 """The screening-input reader: a CSV or JSON-lines file of people (or organisations) to screen.
 
-Columns: `id,schema,name,birth_date,nationality,gender,document_number`. Only `name` is
-required; `schema` defaults to Person and `id` to the row number. Any other column makes the
+Columns: `id,schema,name,birth_date,nationality,gender,document_number,imo,mmsi,call_sign,flag`.
+Only `name` is required; `schema` defaults to Person (Vessel when a vessel column is filled) and
+`id` to the row number. Any other column makes the
 whole file unusable (ListError naming it) before a single row is yielded, so a typo'd header
-never screens silently without its data. A bad value in one row does not stop the file: that
-row comes out as a `QueryRow` with `error` and `field` set, so it appears in the output in its
-place instead of vanishing.
+never screens silently without its data. A bad value in one row does not stop the file, nor
+hide the row: an impossible date, an unknown country or gender, a malformed document number is
+left out of the query with a `FieldWarning` naming the field and the value, and the row is
+screened on everything else (a typo in a date must not hide a listed person). Only a row with
+no usable name cannot be screened: it comes out as a `QueryRow` with `error` and `field` set, so
+it appears in the output in its place instead of vanishing.
 
 Rows are streamed (a generator), so memory stays bounded however long the file is.
 
@@ -30,11 +34,19 @@ from typing import Any
 import orjson
 
 from qalqan.model import SCHEMATA, Document, ListError, PartialDate, Query
+from qalqan.model.query import FieldWarning
+from qalqan.sources.idnumbers import call_sign_problem, imo_problem, mmsi_problem
 from qalqan.sources.schemata import screening_schema
-from qalqan.sources.values import country_code, parse_date
+from qalqan.sources.values import country_code, document_problem, parse_date
+from qalqan.sources.xlsx import SheetReader, is_workbook
 
+#: A vessel's columns: its IMO number, MMSI, radio call sign (each an identifier with that kind)
+#: and flag.
+VESSEL_COLUMNS = ("imo", "mmsi", "call_sign", "flag")
+#: The document type each vessel identifier column is recorded with (`Document.kind` reads it).
+_VESSEL_ID_TYPES = {"imo": "IMO number", "mmsi": "MMSI", "call_sign": "Call sign"}
 #: The columns an input file may have, in the documented order.
-QUERY_COLUMNS = ("id", "schema", "name", "birth_date", "nationality", "gender", "document_number")
+QUERY_COLUMNS = ("id", "schema", "name", "birth_date", "nationality", "gender", "document_number", *VESSEL_COLUMNS)
 REQUIRED_COLUMNS = ("name",)
 
 #: No real name is this long (the longest UN names are ~150 characters); anything longer is a
@@ -64,6 +76,9 @@ UTF8 = "utf-8-sig"
 
 #: Several values in one cell (two nationalities, two dates) are separated like list aliases.
 MULTI_SEPARATOR = ";"
+#: What a row of an unknown schema is screened as: LegalEntity is compatible with people,
+#: organisations and vessels alike, so a typo in the schema cannot hide a listed entity.
+FALLBACK_SCHEMA = "LegalEntity"
 
 _GENDERS = {
     "male": "male", "m": "male", "man": "male",
@@ -92,11 +107,20 @@ class QueryRow:
     query: Query | None
     error: str | None = None
     field: str | None = None
+    #: Values left out of the query (the row is screened without them).
+    warnings: tuple[FieldWarning, ...] = ()
 
     def error_record(self) -> dict[str, Any]:
         """The output line for a row that could not be screened."""
         where = f"row {self.row} (id {self.id})" + (f" field {self.field}" if self.field else "")
-        return {"id": self.id, "error": f"{where}: {self.error}", "row": self.row, "field": self.field}
+        out: dict[str, Any] = {"id": self.id, "error": f"{where}: {self.error}", "row": self.row, "field": self.field}
+        if self.warnings:
+            out["warnings"] = self.warning_dicts()
+        return out
+
+    def warning_dicts(self) -> list[dict[str, Any]]:
+        """The warnings as the output writes them: {field, value, message} each."""
+        return [w.as_dict() for w in self.warnings]
 
 
 class _RowError(ValueError):
@@ -221,63 +245,142 @@ def _text(values: dict[str, Any], key: str) -> str:
 
 
 def make_query(values: dict[str, Any], row_id: str | int) -> Query:
-    """A Query from one record's column values; raises _RowError naming the field."""
+    """A Query from one record's column values (see `read_query`; its warnings are dropped)."""
+    return read_query(values, row_id)[0]
+
+
+def read_query(values: dict[str, Any], row_id: str | int) -> tuple[Query, tuple[FieldWarning, ...]]:
+    """A Query from one record's column values, and the values left out of it.
+
+    Raises _RowError only when the record has no usable name: every other bad value (an
+    impossible date, an unknown country, gender or schema, a malformed document number, a value
+    that is too long or not text) is dropped with a warning naming the field and the value.
+    """
     name = _text(values, "name")
     if not name:
         raise _RowError("name", "empty name")
-    schema_raw = _text(values, "schema")
-    schema = screening_schema(schema_raw) if schema_raw else "Person"
+    warnings: list[FieldWarning] = []
+
+    def warn(key: str, raw: object, message: str) -> None:
+        warnings.append(FieldWarning.of(key, raw, f"{message}; screened without it"))
+
+    def field(key: str) -> str:
+        try:
+            return _text(values, key)
+        except _RowError as exc:
+            warn(key, values.get(key), str(exc))
+            return ""
+
+    schema_raw = field("schema")
+    schema = screening_schema(schema_raw) if schema_raw else ("Vessel" if _has_vessel_columns(values) else "Person")
     if schema is None:
-        raise _RowError("schema", f"unknown schema {schema_raw!r}; expected one of {', '.join(SCHEMATA)}")
+        warnings.append(FieldWarning.of("schema", schema_raw, f"unknown schema {schema_raw!r} (expected one of {', '.join(SCHEMATA)}); screened as {FALLBACK_SCHEMA}, which matches every kind of entity"))
+        schema = FALLBACK_SCHEMA
     dates: list[PartialDate] = []
-    for text in _split(_text(values, "birth_date")):
+    for text in _split(field("birth_date")):
         try:
             dates.append(parse_date(text))
         except ValueError as exc:
-            raise _RowError("birth_date", str(exc)) from None
+            warn("birth_date", text, str(exc))
     nationalities: list[str] = []
-    for text in _split(_text(values, "nationality")):
+    for text in _split(field("nationality")):
         code = country_code(text)
         if code is None:
-            raise _RowError("nationality", f"unknown country {text!r}")
-        if code not in nationalities:
+            warn("nationality", text, f"unknown country {text!r}")
+        elif code not in nationalities:
             nationalities.append(code)
-    gender_raw = _text(values, "gender")
+    gender_raw = field("gender")
     gender = None
     if gender_raw:
         gender = normalise_gender(gender_raw)
         if gender is None:
-            raise _RowError("gender", f"unknown gender {gender_raw!r}; expected male, female or other")
-    documents = tuple(Document(n) for n in _split(_text(values, "document_number")))
-    return Query(
+            warn("gender", gender_raw, f"unknown gender {gender_raw!r}; expected male, female or other")
+    documents: list[Document] = []
+    for number in _split(field("document_number")):
+        problem = document_problem(number)
+        if problem is not None:
+            warn("document_number", number, problem)
+        else:
+            documents.append(Document(number))
+    vessel_documents, flags = _vessel_fields(field, warn, schema)
+    documents += vessel_documents
+    nationalities += [f for f in flags if f not in nationalities]  # a ship's nationality is its flag
+    query = Query(
         names=(name,),
         schema=schema,
         id=str(row_id),
         birth_dates=tuple(dates),
         nationalities=tuple(nationalities),
         gender=gender,
-        documents=documents,
+        documents=tuple(documents),
     )
+    return query, tuple(warnings)
 
 
-def _row(values: dict[str, Any], row: int) -> QueryRow:
+def _has_vessel_columns(values: dict[str, Any]) -> bool:
+    return any(isinstance(values.get(c), (str, int)) and str(values.get(c)).strip() for c in VESSEL_COLUMNS)
+
+
+def _vessel_fields(field: Callable[[str], str], warn: Callable[[str, object, str], None], schema: str) -> tuple[list[Document], list[str]]:
+    """The vessel columns of a row: its identifiers as documents of their kind, and its flags.
+
+    An IMO number is checked (7 digits, the check digit; "IMO 9123456" accepted): a Vessel's
+    by the ship scheme, any other's (a shipping company's) by either. A bad identifier is left
+    out with a warning, never a refusal; so is a flag on a row that is no Vessel (only vessels
+    fly flags; a person's country is `nationality`)."""
+    documents: list[Document] = []
+    for column, doc_type in _VESSEL_ID_TYPES.items():
+        for number in _split(field(column)):
+            if column == "imo":
+                problem = imo_problem(number, vessel_only=schema == "Vessel")
+            else:
+                problem = mmsi_problem(number) if column == "mmsi" else call_sign_problem(number)
+            if problem is not None:
+                warn(column, number, problem)
+            else:
+                documents.append(Document(number, doc_type))
+    flags: list[str] = []
+    for text in _split(field("flag")):
+        code = country_code(text)
+        if code is None:
+            warn("flag", text, f"unknown country {text!r}")
+        elif schema != "Vessel":
+            warn("flag", text, f"a flag is compared for vessels only, and this row is a {schema}")
+        elif code not in flags:
+            flags.append(code)
+    return documents, flags
+
+
+def _row_id(values: dict[str, Any], row: int) -> tuple[str | int, FieldWarning | None]:
+    """The record's own id, or its row number (with a warning when the id given is unusable:
+    the row is still screened, under its number)."""
     raw_id = values.get("id")
     if isinstance(raw_id, str):
         raw_id = raw_id.strip()
-    row_id: str | int = raw_id if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) and raw_id != "" else row
-    if isinstance(row_id, str):
-        if len(row_id) > MAX_VALUE_CHARS:
-            return QueryRow(row, row, None, f"id is {len(row_id)} characters long; at most {MAX_VALUE_CHARS}", "id")
+    if raw_id is None or raw_id == "":
+        return row, None
+    if not isinstance(raw_id, (str, int)) or isinstance(raw_id, bool):
+        return row, FieldWarning.of("id", raw_id, f"id must be text or a number, got {type(raw_id).__name__}; the row is identified by its number {row}")
+    if isinstance(raw_id, str):
+        if len(raw_id) > MAX_VALUE_CHARS:
+            return row, FieldWarning.of("id", raw_id, f"id is {len(raw_id)} characters long; at most {MAX_VALUE_CHARS}; the row is identified by its number {row}")
         try:
-            row_id.encode("utf-8")
+            raw_id.encode("utf-8")
         except UnicodeEncodeError:  # the id is echoed in the output, which must stay valid UTF-8
-            return QueryRow(row, row, None, "value is not valid UTF-8", "id")
+            return row, FieldWarning.of("id", raw_id, f"id is not valid UTF-8; the row is identified by its number {row}")
+    return raw_id, None
+
+
+def _row(values: dict[str, Any], row: int) -> QueryRow:
+    row_id, id_warning = _row_id(values, row)
+    first = (id_warning,) if id_warning is not None else ()
     try:
-        return QueryRow(row, row_id, make_query(values, row_id))
+        query, warnings = read_query(values, row_id)
+        return QueryRow(row, row_id, query, warnings=first + warnings)
     except _RowError as exc:
-        return QueryRow(row, row_id, None, str(exc), exc.field)
+        return QueryRow(row, row_id, None, str(exc), exc.field, warnings=first)
     except ValueError as exc:  # a model invariant the checks above did not anticipate
-        return QueryRow(row, row_id, None, str(exc), None)
+        return QueryRow(row, row_id, None, str(exc), None, warnings=first)
 
 
 #: One input record as read: its row number and raw column values, or already a QueryRow when
@@ -300,7 +403,7 @@ def read_queries(path: str | Path, on_warning: Warn | None = None) -> Iterator[Q
 
 
 def read_records(path: str | Path, on_warning: Warn | None = None) -> Iterator[Record]:
-    """Stream the raw records of a CSV or JSON-lines file.
+    """Stream the raw records of a CSV, XLSX or JSON-lines file.
 
     The encoding (UTF-8, else detected and named through `on_warning`) and the header (CSV) or
     the set of keys (JSON lines, checked in one streaming pass) are settled eagerly, here, so an
@@ -308,17 +411,18 @@ def read_records(path: str | Path, on_warning: Warn | None = None) -> Iterator[R
     """
     path = Path(path)
     try:
-        encoding = detect_encoding(path, on_warning)
-        fmt = detect_input_format(path, encoding)
+        workbook = is_workbook(path)  # XLSX: its first sheet, read like a CSV file (sources/xlsx.py)
+        encoding = UTF8 if workbook else detect_encoding(path, on_warning)
+        fmt = "xlsx" if workbook else detect_input_format(path, encoding)
     except OSError as exc:
         raise ListError(str(path), f"cannot read input: {exc.strerror or exc}") from None
     if fmt == "jsonl":
         _prescan_jsonl(path, encoding)
         return _iter_jsonl(path, encoding)
-    fh = open(path, encoding=encoding, newline="")
+    fh: Any = SheetReader(path) if workbook else open(path, encoding=encoding, newline="")
     try:
         # strict: a malformed record (e.g. an unterminated quote) is an error, not silently merged rows.
-        reader = csv.reader(fh, strict=True)
+        reader = fh if workbook else csv.reader(fh, strict=True)
         header = next(reader, None)
     except csv.Error as exc:
         fh.close()

@@ -8,12 +8,13 @@ kept. Streamed with `xmlsafe.iter_records`.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from lxml import etree
 
 from qalqan.model import DateKind, Document, Entity, Name, NameKind, NameQuality, PartialDate, Report
-from qalqan.sources.values import parse_date
+from qalqan.sources.values import date_note, parse_date
 from qalqan.sources.common import (
     Countries,
     Parsed,
@@ -23,9 +24,12 @@ from qalqan.sources.common import (
     clean,
     dedupe,
 )
+from qalqan.sources.idnumbers import imo_problem
 from qalqan.sources.xmlsafe import child_text, children, iter_records, localname
 
 RECORD_TAGS = frozenset({"INDIVIDUAL", "ENTITY"})
+#: An IMO number in free text: "IMO number: 5571322", "(IMO) Number: 1790183", "IMO 5434358".
+_COMMENT_IMO = re.compile(r"\bIMO\)?(?:\s+(?:number|no\.?))?\s*:?\s*(\d{7})\b", re.I)
 NAME_PARTS = ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME")
 
 #: UN alias QUALITY values. Empty ALIAS_NAME elements with empty QUALITY are the schema's empty
@@ -126,6 +130,8 @@ class _Record:
             self.notes.append(f"date of birth: {clean(text)}")
             return
         self.birth_dates.append(approximate(d) if approx else d)
+        if note := date_note(text, d):  # converted from another calendar: keep the original
+            self.notes.append(note)
 
     def dates_of_birth(self) -> None:
         for dob in children(self.el, "INDIVIDUAL_DATE_OF_BIRTH"):
@@ -189,6 +195,19 @@ class _Record:
                 self.notes.append("document: " + "; ".join(x for x in (dtype, note) if x))
         return docs
 
+    def comment_imo_numbers(self, comments: str) -> list[Document]:
+        """IMO numbers the UN writes only in an entity's comments ("IMO number: 5571322",
+        "International Maritime Organization (IMO) Number: 1790183", "Company Number IMO
+        5434358"): DPRK shipping companies, registered owners and ship managers. A number
+        failing both IMO check digits (ship, company) is warned about and left in the comments."""
+        docs: list[Document] = []
+        for number in dict.fromkeys(_COMMENT_IMO.findall(comments)):
+            if problem := imo_problem(number):
+                self.warn("COMMENTS1", f"{problem}; left in the comments")
+            else:
+                docs.append(Document(number, "IMO number", note="from the comments"))
+        return docs
+
     def addresses(self) -> tuple[list[str], list[str]]:
         tag = "INDIVIDUAL_ADDRESS" if self.is_person else "ENTITY_ADDRESS"
         addresses, countries = [], []
@@ -209,9 +228,12 @@ class _Record:
             return None
         self.primary_name()
         self.aliases()
-        if not any(n.kind is NameKind.PRIMARY for n in self.names):
+        if not self.names:
             self.report.error(self.file, self.rid, "FIRST_NAME", "empty name; record skipped")
             return None
+        if not any(n.kind is NameKind.PRIMARY for n in self.names):
+            # A listed person must not be lost to one empty field: the aliases still find them.
+            self.warn("FIRST_NAME", f"empty name; listed under its other names ({self.names[0].value!r} first)")
         nationalities = []
         gender = None
         docs: list[Document] = []
@@ -239,6 +261,8 @@ class _Record:
         comments = clean(child_text(self.el, "COMMENTS1"))
         if comments:
             self.notes.insert(0, comments)
+            if not self.is_person:
+                docs.extend(self.comment_imo_numbers(comments))
         list_type = clean(child_text(self.el, "UN_LIST_TYPE"))
         return Entity(
             id=f"{self.list_name}-{self.rid}",
