@@ -16,6 +16,7 @@ import hashlib
 import pickle
 import tempfile
 import time
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +55,13 @@ def driver_ceiling(src: Path, line_bytes: int, chunk: int, in_flight: int) -> fl
     with one driver cannot go faster than this (every row passes through it, in order)."""
     import ray
 
-    from qalqan.batch import _chunks, ordered_results
+    from qalqan.batch import ordered_results
     from qalqan.sources.queries import read_records
+
+    def chunks() -> Any:
+        records = read_records(src)
+        while part := list(islice(records, chunk)):
+            yield part
 
     task = ray.remote(num_cpus=1)(_echo)
 
@@ -69,7 +75,7 @@ def driver_ceiling(src: Path, line_bytes: int, chunk: int, in_flight: int) -> fl
     started = time.perf_counter()
     n = 0
     with tempfile.TemporaryFile() as sink:
-        for count, (data, _, _) in ordered_results(lambda c: Pending(task.remote(c, line_bytes)), _chunks(read_records(src), chunk), in_flight):
+        for count, (data, _, _) in ordered_results(lambda c: Pending(task.remote(c, line_bytes)), chunks(), in_flight):
             assert isinstance(data, bytes)
             sink.write(data)
             n += count

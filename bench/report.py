@@ -52,13 +52,14 @@ How to read this (all figures from the same run per section; JSON beside this fi
   the cluster's start stated apart (paid once per process, not per file).
 - **Multi-node projection** (not measured: no cluster here). A run on C cores of several nodes is
   projected as: cluster start + the pickled screener fetched once per node (at 1 Gbit/s) + rows /
-  min(C x the per-core rate measured here x the Ray/local efficiency measured here, the driver's
-  ceiling). The driver's ceiling is measured too: one process reading the input and writing the
-  output at one core with no screening at all; past it, more nodes do not help, since every row
-  passes through the one driver (ordered output). It assumes the nodes' cores are as fast as
-  these, and a network that carries the chunks (about 50 kB per 500 rows each way) without
-  queueing. Beyond the ceiling the way on is to split the file and run one driver per part: the
-  parts' outputs concatenate in order.
+  min(C x the local per-core rate measured here x the Ray/local efficiency measured here, the
+  driver's ceiling). The driver's ceiling is measured on the same local cluster: the same chunks
+  of the same file sent as Ray tasks that screen nothing and return output of the real size,
+  taken back in order and written; past it, more nodes do not help, since every row passes
+  through the one driver (ordered output). It assumes nodes whose cores are as fast as these and
+  a network that carries the chunks (rows out, their output back; `output_bytes_per_row` in
+  ray.json) without queueing. Beyond the ceiling, split the file and run one driver per part:
+  the parts' outputs concatenate in input order.
 """
 
 
@@ -159,7 +160,7 @@ def _ray_table(data: dict[str, Any]) -> str:
         ["Ray overhead", "", f"{data['overhead_pct']:+.1f}% run time; cluster start {remote['startup_seconds']:.1f} s (once per process)"],
         ["identical output", "byte for byte", "yes" if data["identical_output"] else "**NO**"],
         ["screener in the object store", "", f"{data['screener_pickled_mb']:.1f} MB pickled (fetched once per node)"],
-        ["driver ceiling", "", f"{data['driver_ceiling_rows_per_s']:,.0f} rows/s (read + write, no screening, one core)"],
+        ["driver ceiling", "", f"{data['driver_ceiling_rows_per_s']:,.0f} rows/s (the same chunks through Ray, nothing screened)"],
     ]
     proj = [
         [f"{p['cores']} cores", f"{p['rows_per_s']:,.0f} rows/s" + (" (driver-bound)" if p["driver_bound"] else ""), f"{p['hours_100m']:.1f} h"]

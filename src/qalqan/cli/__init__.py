@@ -183,7 +183,7 @@ def screen(
     chunk: Annotated[int, typer.Option(min=1, help="Rows per worker task")] = 500,
     cutoff: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Lowest score reported (default: the threshold, so only matches)")] = None,
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Progress bar on stderr (default: when stderr is a terminal)")] = None,
-    engine: Annotated[Literal["local", "ray"], typer.Option("--engine", help="local: worker processes on this machine; ray: tasks on a Ray cluster (pip install 'qalqan[ray]')")] = "local",
+    engine: Annotated[Literal["local", "ray"], typer.Option("--engine", help="local: worker processes on this machine; ray: tasks on a Ray cluster (needs Ray: the package's ray extra)")] = "local",
     address: Annotated[str | None, typer.Option("--address", help="With --engine ray: the Ray cluster to join (e.g. auto, ray://head:10001); default: start a local Ray")] = None,
 ) -> None:
     """Screen every record of INPUT; write the results in input order (JSON lines, CSV or XLSX)."""
