@@ -45,7 +45,7 @@ def test_latin_and_cyrillic(text: str, expected: str) -> None:
         ("محمد بن عبد الله", "muhammad bin abd allah"),
         ("أيمن الظواهري", "ayman al zawahiri"),
         ("الزواهري", "al zawahiri"),
-        ("أسامة بن لادن", "usama bin ladin"),
+        ("أسامة بن لادن", "usama bin laden"),  # لادن: the learned model (bench/train_arabic.py)
         ("عبدالرحمن", "abd al rahman"),  # joined prefix and article split
         ("أبو بكر البغدادي", "abu bakr al baghdadi"),
         ("خالد", "khalid"),  # long a then a cluster: the CaCiC pattern

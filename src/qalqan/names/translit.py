@@ -14,6 +14,7 @@ Measured in ``bench/translit_eval.py`` (results in ``bench/results/translit.md``
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from functools import lru_cache
@@ -376,7 +377,21 @@ def _transliterate_word(word: str) -> tuple[str, ...]:
     return tuple(_transliterate_word_uncached(word))
 
 
-def _transliterate_word_uncached(word: str) -> list[str]:
+@lru_cache(maxsize=CACHE_SIZE)
+def _rules_word(word: str) -> tuple[str, ...]:
+    """`_transliterate_word` by the lexicon and rules only."""
+    return tuple(_transliterate_word_uncached(word, learned=False))
+
+
+#: Letters for sounds that non-Arab names written in Arabic script hardly have (ayn, emphatic
+#: consonants, hamza, ta marbuta, alif maqsura, dhal): a word holding one is an Arabic name.
+_ARABIC_ONLY = frozenset("عحقصضطظذةىءؤئ")
+
+
+def _transliterate_word_uncached(word: str, learned: bool = True) -> list[str]:
+    """Lexicon, then Arabic name structure (article, joined prefixes, -allah), then the
+    vowel rules or the learned model. What follows an article or a joined Arabic prefix is an
+    Arabic name: the rules spell it, as do words holding letters only Arabic names write."""
     bare = word.translate(_STRIP_MARKS)
     if not bare:
         return []
@@ -387,26 +402,67 @@ def _transliterate_word_uncached(word: str) -> list[str]:
     for prefix in _PREFIX_BEFORE_ARTICLE:
         if bare.startswith(prefix + "ال") and len(bare) > len(prefix) + 3:
             head = LEXICON.get(prefix, "bu" if prefix == "بو" else "abd")
-            return [head, *(_transliterate_word(word[_skip(word, len(prefix)) :]))]
+            return [head, *(_rules_word(word[_skip(word, len(prefix)) :]))]
     if bare.startswith("ال") and len(bare) > 3:
         rest = word[_skip(word, 2) :]
-        return ["al", *_transliterate_word(rest)]
+        return ["al", *_rules_word(rest)]
     if bare.startswith("لل") and len(bare) > 3:
         # li + al- (preposition + article), rare in names.
-        return ["lil", *_transliterate_word(word[_skip(word, 2) :])]
+        return ["lil", *_rules_word(word[_skip(word, 2) :])]
     if bare.endswith("الله") and len(bare) > 4:
         # Theophoric compounds written joined: نصرالله, عطاالله, فضلالله.
-        stem = _transliterate_word(word[: _skip_back(word, 4)])
+        stem = _rules_word(word[: _skip_back(word, 4)])
         if stem:
             # English joins these as -ullah after abd/habib, else -allah.
             suffix = "ullah" if stem[-1].endswith(("d", "b")) else "allah"
             return [*stem[:-1], stem[-1] + suffix]
     if len(bare) == 3 and bare[1] == _YA and bare[0] in _CONSONANTS and bare[2] in _CONSONANTS:
         # CyC monosyllables are mostly CayC: sayf, zayd, zayn, khayr, layth.
-        return [_CONSONANTS[bare[0]] + "ay" + _CONSONANTS[bare[2]]]
-    hit_units = _units(word)
-    latin = _vocalise(hit_units)
+        latin = _CONSONANTS[bare[0]] + "ay" + _CONSONANTS[bare[2]]
+    else:
+        latin = _vocalise(_units(word))
+    if learned and _LEARNED[0] and bare == word and len(bare) >= _LEARNED_MIN_LETTERS and not _ARABIC_ONLY.intersection(bare):
+        latin = _learned_or_rule(bare, latin)
     return [latin] if latin else []
+
+
+#: Whether words outside the lexicon go through the learned model (see `use_arabic_model`).
+_LEARNED = [True]
+#: Shorter words stay with the rules: mostly Arabic roots (فهد fahad, سيف sayf), on which the
+#: model gains nothing on held-out words and loses on the UN list's.
+_LEARNED_MIN_LETTERS = 4
+#: The rule spelling is kept unless the learned model finds it this much less probable
+#: (natural log) than its own best spelling. The rules vocalise Arabic names as the lists
+#: spell them; the model, trained mostly on the names of non-Arab people, spells those better
+#: but writes Arabic names as European clusters (برزان przan). Chosen by sweeping 0-15 on
+#: per-word key agreement, UN original-script words vs held-out wd_arabic_20 words: held-out
+#: agreement starts to fall above 6; bench b and bench/arabic_eval.py were run at 4, 6 and 8
+#: (6 at least as good as 4 and 8 on both).
+RULE_MARGIN = 6.0
+
+
+def _learned_or_rule(bare: str, rule: str) -> str:
+    """The learned model's spelling of an unmarked word the lexicon lacks, or the rules'.
+
+    Words with harakat keep the rules: they read the marks, the model ignores them."""
+    from qalqan.names import arabic_model
+
+    best, logp = arabic_model.best(bare)
+    if not best or best == rule:
+        return rule
+    margin = logp - arabic_model.load_model().score(arabic_model.normalise(bare), rule) if rule else math.inf
+    return rule if margin <= RULE_MARGIN else best
+
+
+def use_arabic_model(enabled: bool) -> None:
+    """Switch the learned model on (default) or off (rules and lexicon only, as before it
+    existed), clearing this module's memo caches. Benchmarks compare the two; callers that
+    memoise latinized text themselves must start afresh after a switch."""
+    _LEARNED[0] = enabled
+    _transliterate_word.cache_clear()
+    _rules_word.cache_clear()
+    _mixed_word.cache_clear()
+    _latinize_cached.cache_clear()
 
 
 def _skip(word: str, n_letters: int) -> int:
