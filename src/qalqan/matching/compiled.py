@@ -6,13 +6,15 @@ themselves stay small pure functions over prepared values.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from qalqan.model import Document, Entity, NameQuality, PartialDate, Query
 from qalqan.model.entity import IdKind
-from qalqan.names.tokens import Token, name_tokens, skeleton
+from qalqan.names.cyrillic import cyrillic_readings, has_cyrillic
+from qalqan.names.tokens import Token, name_tokens, reglued_variants, skeleton, squeezed, unglued_tokens
 from qalqan.names.variants import name_variants
 from qalqan.sources.idnumbers import imo_digits
 
@@ -39,6 +41,14 @@ class CompiledName:
     #: Tokenised as an organisation's name (legal forms, acronyms): what `token_spans` needs to
     #: show each token as written in `value`.
     organisation: bool = False
+    #: A 64-bit digest of the name's letters without word boundaries (`names.tokens.squeezed`),
+    #: 0 when under `MIN_SQUEEZED` letters: two names equal here are one name whose boundary
+    #: was typed in another place (Myong-chin / Myongc-hin). A digest, not the text, so a list
+    #: of millions does not hold every name twice.
+    squeezed: int = 0
+    #: False for a query name's extra reading with its glue prefixes left apart
+    #: (`names.tokens.unglued_tokens`): what an explanation needs to find its words.
+    glued: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,17 +92,61 @@ def _joined(tokens: tuple[Token, ...]) -> tuple[tuple[str, int], ...]:
     )
 
 
-def _names(values: list[tuple[str, bool]], organisation: bool, split: bool) -> tuple[CompiledName, ...]:
+#: Fewer letters than this squeeze to no digest: short names meet by their tokens alone.
+MIN_SQUEEZED = 6
+
+
+def squeeze_digest(value: str, organisation: bool) -> int:
+    """The `CompiledName.squeezed` digest of a name (stable across processes and runs)."""
+    letters = squeezed(value, organisation)
+    if len(letters) < MIN_SQUEEZED:
+        return 0
+    return int.from_bytes(hashlib.blake2b(letters.encode(), digest_size=8).digest(), "big") or 1
+
+
+def _names(values: list[tuple[str, bool]], organisation: bool, split: bool, unglued: bool = False) -> tuple[CompiledName, ...]:
+    """The compiled names of `values` (name, low quality): each variant (`name_variants`, when
+    `split`), once per distinct token sequence; with `unglued` (queries of people) also each
+    variant's reading with glue prefixes apart, where it differs, and with a glue prefix moved
+    before each other word (`reglued_variants`: reordered names)."""
     out: dict[tuple[Token, ...], CompiledName] = {}
     for value, low in values:
         for variant in name_variants(value) if split else (value,):
             tokens = name_tokens(variant, organisation)
             if not tokens:
                 continue
+            apart = unglued_tokens(variant) if unglued and not organisation else None
+            if apart and apart not in out:
+                out[apart] = CompiledName(variant, apart, low, joined=_joined(apart), glued=False)
+            for moved in reglued_variants(variant) if unglued and not organisation else ():
+                moved_tokens = name_tokens(moved, organisation)
+                if moved_tokens and moved_tokens not in out:
+                    out[moved_tokens] = CompiledName(moved, moved_tokens, low, joined=_joined(moved_tokens))
             seen = out.get(tokens)
             if seen is None or (seen.low_quality and not low):
-                out[tokens] = CompiledName(variant, tokens, low, joined=_joined(tokens), organisation=organisation)
+                out[tokens] = CompiledName(
+                    variant,
+                    tokens,
+                    low,
+                    joined=_joined(tokens),
+                    organisation=organisation,
+                    squeezed=squeeze_digest(variant, organisation),
+                )
+            if not variant.isascii() and has_cyrillic(variant):
+                _add_readings(out, variant, tokens, low, organisation)
     return tuple(out.values())
+
+
+def _add_readings(
+    out: dict[tuple[Token, ...], CompiledName], variant: str, tokens: tuple[Token, ...], low: bool, organisation: bool
+) -> None:
+    """A Cyrillic name's other readings (`names.cyrillic`) as extra names, where a reading spells
+    some word otherwise than the name's own latinised form: Ли Мён Су is also ri myong su."""
+    plain = {t.key for t in tokens if not t.particle}
+    for reading in cyrillic_readings(variant, organisation):
+        found = name_tokens(reading, organisation)
+        if found and found not in out and {t.key for t in found if not t.particle} != plain:
+            out[found] = CompiledName(reading, found, low, joined=_joined(found), organisation=organisation)
 
 
 def token_weights(
@@ -182,7 +236,7 @@ def compile_query(query: Query) -> Compiled:
     documents, imo, vessel_ids = split_identifiers(query.documents, query.schema == "Vessel")
     return Compiled(
         schema=query.schema,
-        names=_names([(n, False) for n in query.names if n.strip()], org, split=True),
+        names=_names([(n, False) for n in query.names if n.strip()], org, split=True, unglued=True),
         birth_dates=query.birth_dates,
         nationalities=nats,
         countries=nats | frozenset(query.countries) | flags,

@@ -17,7 +17,7 @@ from rapidfuzz.distance import OSA, Levenshtein
 from qalqan.matching.compiled import Compiled, CompiledName, token_weights
 from qalqan.matching.config import MatchConfig
 from qalqan.model import AlignedToken, DateKind, FeatureResult, MissingSide, PartialDate
-from qalqan.names.tokens import Token, name_tokens, token_spans
+from qalqan.names.tokens import GLUE_PREFIXES, Token, name_tokens, token_spans, unglued_tokens
 from qalqan.names.translit import latinize
 
 # -- which side lacks a value ------------------------------------------------------------------
@@ -63,7 +63,8 @@ def token_similarity(a: Token, b: Token, config: MatchConfig) -> tuple[float, st
     Same spelling 1.0; same spelling-variant key (Mohammed / Muhammad) `key_similarity`; an
     initial against a token with that first letter `initial_similarity`; same consonant skeleton,
     or the same key once an article written onto the word is removed (Elsseid / Sayid),
-    `skeleton_similarity`; else, if the spellings (from 5 letters) or the keys (from 7) are within
+    `skeleton_similarity`, as is a 3- or 4-letter token with two letters after the first swapped
+    (Sok / Sko); else, if the spellings (from 5 letters) or the keys (from 7) are within
     an edit budget (one edit up to 8 letters, two beyond: Daniel / Donald are two names,
     Zawahiri / Zawahry one), their edit similarity (if at least `fuzzy_floor`, scaled so a fuzzy match never
     outranks a variant match); else 0. Edits are counted by optimal string alignment, so two
@@ -80,6 +81,8 @@ def token_similarity(a: Token, b: Token, config: MatchConfig) -> tuple[float, st
         return 0.0, "unmatched"
     if len(a.skeleton) >= 3 and a.skeleton == b.skeleton:
         return config.skeleton_similarity, "skeleton"
+    if _short_transposition(a.text, b.text):
+        return config.skeleton_similarity, "fuzzy"
     if (a.bare or b.bare) and (a.bare or a.key) == (b.bare or b.key):
         return config.skeleton_similarity, "article"
     for x, y, shortest_budgeted in ((a.text, b.text, 5), (a.key, b.key, 7)):
@@ -92,6 +95,16 @@ def token_similarity(a: Token, b: Token, config: MatchConfig) -> tuple[float, st
         if distance <= budget and sim >= config.fuzzy_floor:
             return sim * config.key_similarity, "fuzzy"
     return 0.0, "unmatched"
+
+
+def _short_transposition(x: str, y: str) -> bool:
+    """Two 3- or 4-letter tokens that are one adjacent transposition apart after their first
+    letter (Sok / Sko, Omar / Omra): too short for an edit budget, but a swap keeps every letter."""
+    n = len(x)
+    if n != len(y) or not 3 <= n <= 4 or x[0] != y[0]:
+        return False
+    diff = [k for k in range(n) if x[k] != y[k]]
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and x[diff[0]] == y[diff[1]] and x[diff[1]] == y[diff[0]]
 
 
 #: Memo of token similarities for one configuration: {query text: {candidate text: (sim, how)}}.
@@ -124,6 +137,9 @@ def align_names(
     and users order given and family names differently). Tokens left over may still meet as
     one word against two adjacent words. Coverage on each side is the rarity-weighted share of
     its tokens matched; the score is `qc ** query_exponent * cc ** candidate_exponent`.
+    Two names with the same letters in the same order whose word boundaries fall elsewhere
+    (Myong-chin / Myongc-hin, Razuki Abd / Razuk Iabd: equal `squeezed` digests) score at least
+    `skeleton_similarity`, explained as one joined step.
     With `explain=False` the alignment steps are not built (the scoring hot path); `rows` are
     the query tokens' memo rows, when the caller already has them.
     """
@@ -163,12 +179,26 @@ def align_names(
     c_total = sum(cw) or 1.0
     qc = sum([w * s for w, s in zip(qw, q_sim)]) / q_total
     cc = sum([w * s for w, s in zip(cw, c_sim)]) / c_total
-    if qc <= 0.0 or cc <= 0.0:
+    score = qc**config.query_exponent * cc**config.candidate_exponent if qc > 0.0 and cc > 0.0 else 0.0
+    if query.squeezed and query.squeezed == candidate.squeezed and score < config.skeleton_similarity:
+        score = config.skeleton_similarity
+        if step is not None:
+            steps[:] = [_whole_joined(query, candidate, score)]
+    if score <= 0.0:
         return 0.0, tuple(steps)
-    score = qc**config.query_exponent * cc**config.candidate_exponent
     if candidate.low_quality:
         score *= config.low_quality_factor
     return min(score, 1.0), tuple(steps)
+
+
+def _whole_joined(query: CompiledName, candidate: CompiledName, similarity: float) -> AlignedToken:
+    """One step for two names with the same letters and word boundaries in other places
+    (Myong-chin / Myongc-hin): the whole names met as one word each."""
+    q_key = " ".join(t.text for t in query.tokens)
+    c_key = " ".join(t.text for t in candidate.tokens)
+    return AlignedToken(
+        query.value, candidate.value, similarity, "joined", 1.0, q_key, c_key, latinize(query.value), latinize(candidate.value)
+    )
 
 
 #: A one-word-against-two match needs this many skeleton letters ("khanna" / "han yu" is "hn").
@@ -182,8 +212,8 @@ class _Steps:
 
     def __init__(self, query: CompiledName, candidate: CompiledName, out: list[AlignedToken]):
         self.query, self.candidate, self.out = query, candidate, out
-        self.query_forms = _written_forms(query.value, query.organisation)
-        self.candidate_forms = _written_forms(candidate.value, candidate.organisation)
+        self.query_forms = _written_forms(query.value, query.organisation, query.glued)
+        self.candidate_forms = _written_forms(candidate.value, candidate.organisation, candidate.glued)
 
     def pair(self, i: int, j: int, similarity: float, how: str, weight: float) -> None:
         _, _, q_written, q_latin, q_key = self.query_forms[i]
@@ -197,6 +227,18 @@ class _Steps:
     def candidate_only(self, j: int, weight: float) -> None:
         _, _, written, latin, key = self.candidate_forms[j]
         self.out.append(AlignedToken(None, written, 0.0, "unmatched", weight, None, key, None, latin))
+
+    def apart(self, single: int, prefix: int, noun: int, similarity: float, query_is_single: bool) -> None:
+        """Token `single` of one name against a glue prefix and its noun written apart, in another
+        order, in the other (abdwali / "Wali ... Abdul")."""
+        if query_is_single:
+            one, two_forms = self.query_forms[single][2:], self.candidate_forms
+        else:
+            one, two_forms = self.candidate_forms[single][2:], self.query_forms
+        first, second = two_forms[prefix], two_forms[noun]
+        two = (f"{first[2]} … {second[2]}", f"{first[3]} {second[3]}", f"{first[4]} {second[4]}")
+        q, c = (one, two) if query_is_single else (two, one)
+        self.out.append(AlignedToken(q[0], c[0], similarity, "joined", 1.0, q[2], c[2], q[1], c[1]))
 
     def joined(self, single: int, double: int, similarity: float, query_is_single: bool) -> None:
         """Token `single` of one name against tokens `double`, `double + 1` of the other."""
@@ -217,11 +259,11 @@ WrittenForm = tuple[int, int, str, str, str]
 
 
 @lru_cache(maxsize=20_000)
-def _written_forms(value: str, organisation: bool) -> tuple[WrittenForm, ...]:
+def _written_forms(value: str, organisation: bool, glued: bool = True) -> tuple[WrittenForm, ...]:
     """Each token of the name `value` as written, latinised and compared (memoised: a listed
-    name is explained again and again)."""
-    tokens = name_tokens(value, organisation)
-    spans = token_spans(value, organisation)
+    name is explained again and again); `glued` False for a name's `unglued_tokens`."""
+    tokens = name_tokens(value, organisation) if glued else (unglued_tokens(value) or name_tokens(value, organisation))
+    spans = token_spans(value, organisation, glued)
     if len(spans) != len(tokens):  # cannot happen for tokens made from `value`; the key is still true
         return tuple((0, 0, t.text, t.text, t.text) for t in tokens)
     forms = []
@@ -248,20 +290,96 @@ def _align_joined(
     step: _Steps | None,
 ) -> None:
     """Leftover tokens: one word on one side against two adjacent words written together on the
-    other (Abdulrahman / Abdul Rahman, Kim Jongun / Kim Jong Un), by consonant skeleton."""
-    sim = config.skeleton_similarity
+    other (Abdulrahman / Abdul Rahman, Kim Jongun / Kim Jong Un), by consonant skeleton (from
+    `_MIN_JOINED_SKELETON` letters), or by the spelling of the two words run together, the same
+    (Sufaat / Suf Aat) or within one edit from `_MIN_JOINED_FUZZY` letters (Abdrazaq / Abdl Razaq)."""
     for single, double, s_sim, d_sim, flip in ((query, candidate, q_sim, c_sim, False), (candidate, query, c_sim, q_sim, True)):
-        if not double.joined:
-            continue
+        if not double.joined or d_sim.count(0.0) < 2:
+            continue  # every way below joins two unmatched words of `double`
         for i, token in enumerate(single.tokens):
-            if s_sim[i] or token.particle or len(token.skeleton) < _MIN_JOINED_SKELETON:
+            if s_sim[i] or token.particle:
                 continue
-            j = next((pos for skel, pos in double.joined if skel == token.skeleton), None)
-            if j is None or d_sim[j] or d_sim[j + 1]:
+            found = _joined_partner(token, double, d_sim, config)
+            if found is not None:
+                j, joined_sim = found
+                s_sim[i] = d_sim[j] = d_sim[j + 1] = joined_sim
+                if step is not None:
+                    step.joined(i, j, joined_sim, query_is_single=not flip)
                 continue
-            s_sim[i] = d_sim[j] = d_sim[j + 1] = sim
-            if step is not None:
-                step.joined(i, j, sim, query_is_single=not flip)
+            apart = _prefix_apart(token, double, d_sim) if token.text.startswith(_GLUED_STARTS) else None
+            if apart is not None:
+                p, n = apart
+                s_sim[i] = d_sim[p] = d_sim[n] = config.skeleton_similarity
+                if step is not None:
+                    step.apart(i, p, n, config.skeleton_similarity, query_is_single=not flip)
+
+
+#: How a token made by gluing a prefix to its noun starts.
+_GLUED_STARTS = ("abd", "abu", "abo", "um")
+
+
+def _glue_stem(text: str) -> str | None:
+    """The stem a glue prefix leaves on the word it is glued to (abdul -> abd, abu -> abu)."""
+    if text not in GLUE_PREFIXES:
+        return None
+    return "abd" if text.startswith("abd") else text
+
+
+def _prefix_apart(token: Token, double: CompiledName, d_sim: list[float]) -> tuple[int, int] | None:
+    """(prefix, noun) positions of two unmatched words of `double`, a glue prefix written apart
+    from its noun in another place of the name (Wali Seddiqi Abdul, Jabir Abu Bakr Yunis), that
+    together are `token` (abdwali); None if there are none. The prefix was not glued where it
+    stood because the noun was not next to it: names reordered by a system or a person."""
+    text = token.text
+    if len(text) < 5 or not text.startswith(_GLUED_STARTS):
+        return None
+    tokens = double.tokens
+    for p, prefix in enumerate(tokens):
+        stem = None if d_sim[p] else _glue_stem(prefix.text)
+        if stem is None or not text.startswith(stem):
+            continue
+        rest = text[len(stem) :]
+        for n, noun in enumerate(tokens):
+            if n != p and not d_sim[n] and not noun.particle and noun.text == rest:
+                return p, n
+    return None
+
+
+#: Letters of two words run together from which one edit is allowed against a single word.
+_MIN_JOINED_FUZZY = 7
+
+
+def _joined_partner(token: Token, double: CompiledName, d_sim: list[float], config: MatchConfig) -> tuple[int, float] | None:
+    """The first of two adjacent unmatched words of `double` that `token` is, written together,
+    and the similarity they meet at; None if no pair is. One pass over the pairs, cheapest
+    tests first (this runs for every unmatched token of every scored pair)."""
+    skel = token.skeleton if len(token.skeleton) >= _MIN_JOINED_SKELETON else None
+    text = token.text
+    n = len(text)
+    if skel is None and n < 5:
+        return None
+    first = text[0]
+    tokens = double.tokens
+    sim = config.skeleton_similarity
+    for joined_skel, pos in double.joined:
+        if d_sim[pos] or d_sim[pos + 1]:
+            continue
+        if joined_skel == skel:
+            return pos, sim
+        if n < 5:
+            continue
+        a, b = tokens[pos].text, tokens[pos + 1].text
+        if a[0] != first or abs(len(a) + len(b) - n) > 1:
+            continue
+        together = a + b
+        if together == text:
+            return pos, sim
+        longest = max(len(together), n)
+        if longest >= _MIN_JOINED_FUZZY and OSA.distance(together, text, score_cutoff=1) <= 1:
+            fuzzy = (1.0 - 1.0 / longest) * config.key_similarity
+            if fuzzy >= config.fuzzy_floor:
+                return pos, min(fuzzy, sim)
+    return None
 
 
 NamePair = tuple[float, CompiledName, CompiledName] | None
@@ -283,13 +401,16 @@ def best_name_pair(
     best: NamePair = None
     names = candidate.names
     if relevant is not None and len(names) > 1:
-        names = tuple(n for n in names if any(t.key in relevant for t in n.tokens)) or names
+        isdisjoint = relevant.isdisjoint
+        names = tuple([n for n in names if not isdisjoint([t.key for t in n.tokens])]) or names
     for qn in query.names:
         rows = _memo_rows(qn.tokens, memo)
         for cn in names:
             score, _ = align_names(qn, cn, config, memo, explain=False, rows=rows)
             if best is None or score > best[0]:
                 best = (score, qn, cn)
+                if score >= 1.0:  # no later pair can score higher (a name scores at most 1)
+                    return best
     return best
 
 

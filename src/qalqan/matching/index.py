@@ -37,6 +37,13 @@ _DOCUMENT_GAIN = 100.0
 _TIE_BREAK = 1e-6
 #: Keys shorter than this get no deletion neighbourhood: "ali" minus a letter is noise.
 _MIN_DELETION_KEY = 5
+#: Expansions kept per index (query tokens repeat: common given names, family names); the memo
+#: is dropped when it grows past this, so memory stays bounded on an endless stream.
+_EXPANSION_MEMO = 100_000
+
+
+def _by_gain_then_index(item: tuple[int, float]) -> tuple[float, int]:
+    return item[1], -item[0]
 
 
 def _deletions(key: str) -> set[str]:
@@ -89,6 +96,21 @@ class NameIndex:
         for idx, record in enumerate(compiled):
             for number in record.exact_keys:  # document numbers, IMO numbers, MMSIs, call signs
                 self._documents[number].append(idx)
+        # Names by their letters without word boundaries (`CompiledName.squeezed`), so a name
+        # written with a boundary elsewhere (Abdul Latifmansur, Myongc-hin) is found even when
+        # none of its tokens is in the vocabulary. Two sorted arrays: 12 bytes a name.
+        digests, ids = array("Q"), array("i")
+        for idx, record in enumerate(compiled):
+            for n in record.names:
+                if n.squeezed:
+                    digests.append(n.squeezed)
+                    ids.append(idx)
+        digest_keys = np.frombuffer(digests, dtype=np.uint64) if digests else np.zeros(0, dtype=np.uint64)
+        digest_ids = np.frombuffer(ids, dtype=np.int32) if ids else np.zeros(0, dtype=np.int32)
+        order = np.lexsort((digest_ids, digest_keys))
+        self._squeezed = digest_keys[order].copy()
+        self._squeezed_ids = digest_ids[order].copy()
+        del digests, ids, digest_keys, digest_ids, order
         self.rarity = rarity if rarity is not None else Rarity({k: len(v) for k, v in self._postings.items()}, self.size, config.rarity_floor)
         self._large_sets: dict[str, frozenset[int]] = {}
         # Tie-breaker among candidates with equal gain: the one with the lightest name (fewest,
@@ -98,20 +120,46 @@ class NameIndex:
             dtype=np.float64,
         )
         self._mass_list: list[float] = self._mass.tolist()  # per-item lookups are faster on a list
+        self._expansions: dict[tuple[str, str], tuple[dict[str, float], int]] = {}
+
+    def __getstate__(self) -> dict[str, object]:
+        # Memos are rebuilt as queries come (a cached or shipped index starts without them).
+        state = dict(self.__dict__)
+        state["_large_sets"], state["_expansions"] = {}, {}
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
 
     @property
     def vocabulary_size(self) -> int:
         return len(self._postings)
 
     def expand(self, token: Token) -> dict[str, float]:
-        """Vocabulary keys a query token may stand for, with the similarity of each."""
+        """Vocabulary keys a query token may stand for, with the similarity of each (memoised:
+        the dict returned is shared, and must not be changed). Built in an order that depends
+        on the token alone (probes sorted), never on string hashing (PYTHONHASHSEED)."""
+        return self._expand_sized(token)[0]
+
+    def _expand_sized(self, token: Token) -> tuple[dict[str, float], int]:
+        """`expand(token)` and the number of postings it reaches, memoised."""
+        memo_key = (token.key, token.skeleton)
+        found = self._expansions.get(memo_key)
+        if found is None:
+            if len(self._expansions) >= _EXPANSION_MEMO:
+                self._expansions.clear()
+            keys = self._expand(token)
+            found = self._expansions[memo_key] = (keys, sum(len(self._postings[k]) for k in keys))
+        return found
+
+    def _expand(self, token: Token) -> dict[str, float]:
         found: dict[str, float] = {}
         if token.key in self._postings:
             found[token.key] = _EXPANSION_SIMILARITY["key"]
         for key in self._skeletons.get(token.skeleton, ()):
             found.setdefault(key, _EXPANSION_SIMILARITY["skeleton"])
         if len(token.key) >= _MIN_DELETION_KEY - 1:
-            probes = _deletions(token.key) | {token.key}
+            probes = sorted(_deletions(token.key) | {token.key})
             for probe in probes:
                 for key in self._deletions.get(probe, ()):
                     found.setdefault(key, _EXPANSION_SIMILARITY["deletion"])
@@ -203,8 +251,12 @@ class NameIndex:
         entity_ids, inverse = np.unique(pairs[first] // slots, return_inverse=True)
         totals = np.bincount(inverse, weights=gains[first]) - _TIE_BREAK * self._mass[entity_ids]
         keep = min(len(totals), keep)
-        best = np.argpartition(-totals, keep - 1)[:keep]
-        best = best[np.argsort(-totals[best], kind="stable")]
+        # The `keep` best, ties at the cut-off going to the lowest entity index: every entity
+        # tied with the last one kept is sorted with the rest (argpartition alone picks among
+        # ties by memory layout).
+        last = totals[np.argpartition(-totals, keep - 1)[keep - 1]]
+        best = np.flatnonzero(totals >= last)
+        best = best[np.lexsort((entity_ids[best], -totals[best]))][:keep]
         return list(zip(entity_ids[best].tolist(), totals[best].tolist(), strict=True))
 
     def _as_set(self, key: str) -> frozenset[int]:
@@ -219,13 +271,15 @@ class NameIndex:
         limit: int,
         accept: Acceptor | None = None,
         documents: Iterable[str] = (),
+        squeezed: Iterable[int] = (),
     ) -> tuple[list[tuple[int, float]], frozenset[str], float]:
         """The `limit` entities sharing the most rarity-weighted query tokens, best first, each
         with its retrieval gain (sum over query tokens of rarity x expansion similarity), and the
         vocabulary keys the query tokens were expanded to, and the query's own weight (the gain
         of an entity holding every query token). An entity holding one of the query's
         `documents` (its `Compiled.exact_keys`: document, IMO numbers, vessel ids) is always a
-        candidate, whatever its name.
+        candidate, whatever its name; so is one with a name of the same letters as one of the
+        query's `squeezed` digests (the same name with its word boundaries elsewhere).
 
         Tokens are taken rarest first. A token whose postings exceed `common_posting` only
         strengthens candidates already found, unless nothing rarer found any.
@@ -236,13 +290,14 @@ class NameIndex:
             if token.particle or token.key in seen_keys:
                 continue
             seen_keys.add(token.key)
-            keys = self.expand(token)
+            keys, size = self._expand_sized(token)
             if keys:
-                size = sum(len(self._postings[k]) for k in keys)
                 expanded.append((size, token, keys))
         expanded.sort(key=lambda item: item[0])
         total = sum(size for size, _, _ in expanded)
         document_hits = self._document_hits(documents)
+        if squeezed:
+            document_hits |= self.squeezed_hits(squeezed)
         relevant = frozenset(key for _, _, keys in expanded for key in keys)
         if total > _NUMPY_FROM:
             ranked = self._accumulate_numpy(expanded, document_hits, limit * 4)
@@ -251,8 +306,9 @@ class NameIndex:
             for idx in document_hits:
                 scores[idx] = scores.get(idx, 0.0) + _DOCUMENT_GAIN
             mass = self._mass_list
-            ranked = heapq.nlargest(limit * 8, scores.items(), key=itemgetter(1))
-            ranked.sort(key=lambda item: item[1] - _TIE_BREAK * mass[item[0]], reverse=True)
+            # Ties go to the lowest entity index, whatever order the scores were summed in.
+            ranked = heapq.nlargest(limit * 8, scores.items(), key=_by_gain_then_index)
+            ranked.sort(key=lambda item: (item[1] - _TIE_BREAK * mass[item[0]], -item[0]), reverse=True)
             del ranked[limit * 4 :]
         if accept is not None:
             accepted: list[tuple[int, float]] = []
@@ -269,5 +325,18 @@ class NameIndex:
         hits: set[int] = set()
         for number in documents:
             hits.update(self._documents.get(number, ()))
+        return hits
+
+    def squeezed_hits(self, digests: Iterable[int]) -> set[int]:
+        """Entities with a name of the same letters as one of `digests` (`CompiledName.squeezed`)."""
+        hits: set[int] = set()
+        keys = self._squeezed
+        for digest in digests:
+            if not digest:
+                continue
+            d = np.uint64(digest)
+            lo = int(np.searchsorted(keys, d, side="left"))
+            hi = int(np.searchsorted(keys, d, side="right"))
+            hits.update(self._squeezed_ids[lo:hi].tolist())
         return hits
 

@@ -7,6 +7,7 @@ read-only: safe to share between threads, and between processes forked after it 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import fields
 
 from qalqan.matching.compiled import Compiled, compile_entity, compile_query, weigh
 from qalqan.matching.config import MatchConfig, load_config
@@ -47,6 +48,7 @@ class Screener:
         for i, record in enumerate(compiled):  # in place: the unweighted records go as we go
             compiled[i] = weigh(record, rarity, particle, initial)
         self._memo: SimilarityMemo = {}
+        self._evidence_memo: dict[tuple[str, int], tuple[FeatureResult, ...]] = {}
 
     @classmethod
     def from_lists(cls, specs: Sequence[str], threshold: float | None = None) -> "Screener":
@@ -55,6 +57,28 @@ class Screener:
 
         loaded = [read_list(spec) for spec in specs]
         return cls([e for item in loaded for e in item.entities], [item.info for item in loaded], threshold)
+
+    def _names_only_evidence(self, query: Compiled, idx: int) -> tuple[FeatureResult, ...]:
+        """The evidence features of a names-only query against candidate `idx`. They read no
+        name, and the query gives only its schema beyond its names, so they are the same for
+        every names-only query of that schema: worked out once per (schema, candidate) and
+        kept (bounded; dropped whole when full)."""
+        key = (query.schema, idx)
+        found = self._evidence_memo.get(key)
+        if found is None:
+            if len(self._evidence_memo) >= _EVIDENCE_MEMO:
+                self._evidence_memo.clear()
+            found = self._evidence_memo[key] = evidence(query, self._compiled[idx], self.config)
+        return found
+
+    def __getstate__(self) -> dict[str, object]:
+        # Memos are rebuilt as queries come: a cached or shipped screener starts without them.
+        state = {name: getattr(self, name) for name in self.__dict__}
+        state["_memo"], state["_evidence_memo"] = {}, {}
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
 
     def __len__(self) -> int:
         return len(self._entities)
@@ -92,7 +116,7 @@ class Screener:
 
         tokens = [t for name in cq.names for t in name.tokens]
         shortlist, relevant, query_weight = self.index.candidates(
-            tokens, max(limit, self.config.candidates), accept, cq.exact_keys
+            tokens, max(limit, self.config.candidates), accept, cq.exact_keys, [n.squeezed for n in cq.names if n.squeezed]
         )
         # Stage 1: the name alone, for every candidate worth scoring.
         top_gain = shortlist[0][1] if shortlist else 0.0
@@ -105,15 +129,19 @@ class Screener:
             staged.append((pair[0] if pair else 0.0, idx, pair))
         staged.sort(key=lambda item: -item[0])
         # Stage 2: evidence, best names first, until no name score plus all the support evidence
-        # can give could still reach the `limit` best totals found.
-        support = max_support(cq, self.config)
-        scored: list[tuple[float, str, int, NamePair, tuple[FeatureResult, ...]]] = []
+        # can give could still reach the `limit` best totals found. A query of names alone has
+        # no evidence for or against any candidate (every evidence feature needs the query's
+        # side of it; the shortlist holds compatible schemata only): its totals are its name
+        # scores, and its evidence is built for the results returned only.
+        names_only = _names_only(cq)
+        support = 0.0 if names_only else max_support(cq, self.config)
+        scored: list[tuple[float, str, int, NamePair, tuple[FeatureResult, ...] | None]] = []
         totals: list[float] = []
         for name_score, idx, pair in staged:
             if name_score + support < cutoff or (len(totals) >= limit and name_score + support < totals[limit - 1]):
                 break
-            found = evidence(cq, self._compiled[idx], self.config)
-            value = total(name_score, found)
+            found = None if names_only else evidence(cq, self._compiled[idx], self.config)
+            value = min(1.0, max(0.0, name_score)) if found is None else total(name_score, found)
             if value > 0.0 and value >= cutoff:
                 scored.append((value, entities[idx].id, idx, pair, found))
                 totals.append(value)
@@ -122,9 +150,26 @@ class Screener:
         # Stage 3: the name's token alignment, each token as written, for the results returned only.
         results = []
         for value, _, idx, pair, found in scored[:limit]:
-            name = explain_name_pair(cq, self._compiled[idx], pair, self.config, self._memo)
+            record = self._compiled[idx]
+            if found is None:
+                found = self._names_only_evidence(cq, idx)
+            name = explain_name_pair(cq, record, pair, self.config, self._memo)
             results.append(Match(entities[idx], value, value >= threshold, (name, *found)))
         return results
+
+
+#: Evidence of names-only queries kept per (schema, candidate), at most this many (~1.5 KB each).
+_EVIDENCE_MEMO = 50_000
+#: `Compiled` fields that are not evidence (every other one, shown values included, is empty
+#: in a names-only query).
+_NOT_EVIDENCE = frozenset({"schema", "names"})
+_EVIDENCE_FIELDS = tuple(f.name for f in fields(Compiled) if f.name not in _NOT_EVIDENCE)
+
+
+def _names_only(query: Compiled) -> bool:
+    """Whether the query gives nothing but names (no date, country, document, gender, vessel
+    id...: every other field of `Compiled`, including any added later, is empty)."""
+    return not any(getattr(query, name) for name in _EVIDENCE_FIELDS)
 
 
 def score_pair(query: Query, entity: Entity, config: MatchConfig | None = None, threshold: float | None = None) -> Match:

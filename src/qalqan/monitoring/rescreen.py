@@ -31,6 +31,8 @@ from qalqan.sources.queries import MAX_NAME_CHARS, MAX_VALUE_CHARS, QUERY_COLUMN
 
 #: Prefix marking a document number among a subject's prefilter tokens (name keys are letters).
 DOCUMENT_PREFIX = "#"
+#: Prefilter tokens of a name's letters without word boundaries (`CompiledName.squeezed`, hex).
+SQUEEZED_PREFIX = "="
 #: Columns of a subject's stored data: the screening input without the id (kept apart as the
 #: subject's external id).
 DATA_COLUMNS = tuple(c for c in QUERY_COLUMNS if c != "id")
@@ -161,10 +163,12 @@ def query_of(external_id: str, data: Mapping[str, Any]) -> Query:
 def subject_tokens(compiled: Compiled) -> str:
     """The prefilter tokens of a compiled subject: its non-particle name-token keys (what the
     index can retrieve by) and what it finds exactly whatever the name (`exact_keys`: document
-    numbers, and a vessel's IMO number, MMSI and call sign), space-separated."""
+    numbers, and a vessel's IMO number, MMSI and call sign; the digests of its names' letters
+    without word boundaries, `SQUEEZED_PREFIX` + hex), space-separated."""
     keys = dict.fromkeys(t.key for name in compiled.names for t in name.tokens if not t.particle)
     docs = sorted(DOCUMENT_PREFIX + d for d in compiled.exact_keys)
-    return " ".join([*keys, *docs])
+    squeezed = sorted({f"{SQUEEZED_PREFIX}{n.squeezed:x}" for n in compiled.names if n.squeezed})
+    return " ".join([*keys, *docs, *squeezed])
 
 
 def delta_screener(
@@ -201,6 +205,10 @@ class Prefilter:
         for key in tokens.split(" "):
             if key.startswith(DOCUMENT_PREFIX):
                 if self._index.has_document(key[len(DOCUMENT_PREFIX) :]):
+                    return True
+                continue
+            if key.startswith(SQUEEZED_PREFIX):
+                if self._index.squeezed_hits([int(key[len(SQUEEZED_PREFIX) :], 16)]):
                     return True
                 continue
             reaches, weight = self._key(key)

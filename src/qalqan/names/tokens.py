@@ -20,6 +20,7 @@ from rigour.names import extract_org_types, replace_org_types_compare
 from rigour.text import is_stopword
 
 from qalqan.names.keys import token_key
+from qalqan.names.orgwords import rewrite as org_rewrite
 from qalqan.names.translit import APOSTROPHES, latinize
 
 #: Titles and honorifics that precede names on lists and manifests; dropped when at least two
@@ -116,15 +117,74 @@ def _compound(word: str) -> str:
 Spanned = tuple[str, int, int]
 
 
-def _glue(words: list[str]) -> list[Spanned]:
+def _swapped(word: str, vocabulary: frozenset[str]) -> str | None:
+    """The vocabulary word that `word` is with two adjacent letters typed the wrong way round
+    (adbul -> abdul, rahamn -> rahman), for words of 5 letters or more, else None."""
+    if len(word) < 5:
+        return None
+    for k in range(len(word) - 1):
+        if word[k] != word[k + 1]:
+            fixed = word[:k] + word[k + 1] + word[k] + word[k + 2 :]
+            if fixed in vocabulary:
+                return fixed
+    return None
+
+
+#: The glue prefixes and compound elements a transposition typo is read back to.
+_TYPO_VOCABULARY = frozenset(w for w in (*GLUE_PREFIXES, *_COMPOUND_WORDS) if len(w) >= 5)
+
+
+#: The servant-of prefixes of 5 letters (abdul, abdel, abdur ...): other one-letter typos of
+#: these are read back too.
+_ABD_PREFIXES = frozenset(w for w in GLUE_PREFIXES if len(w) == 5 and w.startswith("abd"))
+
+
+def _abd_typo(word: str) -> str | None:
+    """The abd- prefix `word` is with one letter doubled or added (Abddul), its b or d mistyped
+    (Andul, Absul), or its vowel left out (Abdl); None if none. Other letters are not guessed:
+    Abdin, Abel and Abdus stay what they are."""
+    n = len(word)
+    if n == 6:
+        for k in range(n):
+            if word[:k] + word[k + 1 :] in _ABD_PREFIXES:
+                return word[:k] + word[k + 1 :]
+    elif n == 5 and word[0] == "a" and word[3:] in {p[3:] for p in _ABD_PREFIXES}:
+        if word[2] == "d" or word[1] == "b":  # one of b, d mistyped
+            return "abd" + word[3:]
+    elif n == 4 and word.startswith("abd") and word[3] in "lr":
+        return "abdu" + word[3]
+    return None
+
+
+def _untypo(word: str) -> str:
+    """A glue prefix or compound element with a typo, read as meant, whether written alone
+    (Adbul Qadir, Andul Qadir, Abdl Qadir) or onto its noun (Adbulqadir; only the prefix of a
+    joined word is looked at): two letters swapped in any of them, and for the abd- prefixes
+    also the slips `_abd_typo` reads."""
+    if word in GLUE_PREFIXES or word in _COMPOUND_WORDS:
+        return word
+    fixed = _swapped(word, _TYPO_VOCABULARY) or _abd_typo(word)
+    if fixed:
+        return fixed
+    if len(word) > 7 and not word.startswith("abd"):
+        head = _swapped(word[:5], _TYPO_VOCABULARY)
+        if head and head.startswith("abd"):
+            return head + word[5:]
+    return word
+
+
+def _glue(words: list[str], prefixes: bool = True) -> list[Spanned]:
     """Compound Arabic names and glue prefixes joined to the word they belong to; each result
-    keeps the positions of the words it joins, so an explanation can show them as written."""
+    keeps the positions of the words it joins, so an explanation can show them as written.
+    A prefix or element typed with two letters swapped (Adbul) is still one. With `prefixes`
+    False the glue prefixes stay words of their own (compounds are still joined)."""
     out: list[Spanned] = []
+    words = [_untypo(w) for w in words]
     i = 0
     while i < len(words):
         word = words[i]
         element = _COMPOUND_WORDS.get(word)
-        if element and out and out[-1][0] not in PARTICLES and out[-1][0] not in _ARTICLES:
+        if element and out and out[-1][0] not in PARTICLES and out[-1][0] not in _ARTICLES and out[-1][0] not in GLUE_PREFIXES:
             out[-1] = (out[-1][0] + element, out[-1][1], i)  # habib allah -> habiballah
             i += 1
             continue
@@ -138,7 +198,7 @@ def _glue(words: list[str]) -> list[Spanned]:
             out[-1] = (out[-1][0] + _COMPOUND_WORDS[words[i + 1]], out[-1][1], i + 1)  # nur al din -> nurdin
             i += 2
             continue
-        if word in GLUE_PREFIXES and i + 1 < len(words):
+        if prefixes and word in GLUE_PREFIXES and i + 1 < len(words):
             j = i + 1
             if words[j] in _ARTICLES and j + 1 < len(words):
                 j += 1  # abd al rahman -> abdrahman (the article is spelling, not name)
@@ -178,7 +238,10 @@ def _legal_token(word: str) -> Token:
 def _token(word: str) -> Token:
     key = token_key(word)
     bare = _ARTICLE_PREFIX.sub("", word)
-    return Token(word, key, skeleton(key), word in PARTICLES, token_key(bare) if bare != word else None)
+    # A glue prefix reaches here alone only when no noun follows it (Wali Seddiqi Abdul): it
+    # weighs like a particle, and the matcher may still join it to its noun elsewhere.
+    particle = word in PARTICLES or word in GLUE_PREFIXES
+    return Token(word, key, skeleton(key), particle, token_key(bare) if bare != word else None)
 
 
 @lru_cache(maxsize=100_000)
@@ -193,9 +256,52 @@ def name_tokens(name: str, organisation: bool = False) -> tuple[Token, ...]:
     return _tokenise(name, organisation)[0]
 
 
-def _tokenise(name: str, organisation: bool) -> tuple[tuple[Token, ...], tuple[tuple[int, int], ...], list[str]]:
+#: Readings of a name with a glue prefix moved before another word: at most this many.
+MAX_REGLUED = 4
+
+
+def reglued_variants(name: str) -> list[str]:
+    """A person's name with a glue prefix (Abdul, Abu, Umm) written before another word than
+    the one it stands before — or last, with no word after it — also read with the prefix moved
+    before each other word: "Manan Agha Abdul" -> "Abdul Manan Agha", "Manan Abdul Agha". For
+    names reordered by a system or a person (a given-name field holding only the prefix,
+    appended after the family name): the prefix then glues to its own noun, which an index finds.
+    At most `MAX_REGLUED`, in word order; [] for a name without a glue prefix."""
+    words = name.split()
+    if len(words) < 2 or len(words) > 8 or "," in name:
+        return []  # "FAMILY, Given": its natural order is read instead (`names.variants`)
+    found: list[str] = []
+    for k, word in enumerate(words):
+        if k == 0 or latinize(word) not in GLUE_PREFIXES:
+            continue  # a name that starts with its prefix is in natural order
+        rest = words[:k] + words[k + 1 :]
+        for j in range(len(rest)):
+            if j == k or latinize(rest[j]) in GLUE_PREFIXES or latinize(rest[j]) in PARTICLES:
+                continue  # j == k: the prefix already stands before that word
+            moved = " ".join([*rest[:j], word, *rest[j:]])
+            if moved not in found:
+                found.append(moved)
+            if len(found) >= MAX_REGLUED:
+                return found
+    return found
+
+
+def unglued_tokens(name: str) -> tuple[Token, ...] | None:
+    """A person's name tokens with the glue prefixes left apart (Salam Abdul Bhuttavi: salam,
+    abdul, bhuttavi, not salam, abdbhuttavi), or None when that changes nothing. For names
+    whose words were reordered, so the prefix stands before another noun than its own: the
+    matcher can then join it to the right one (see `matching.features`)."""
+    tokens = _tokenise(name, False, False)[0]
+    return tokens if tokens != name_tokens(name, False) else None
+
+
+@lru_cache(maxsize=100_000)
+def _tokenise(
+    name: str, organisation: bool, glue: bool = True
+) -> tuple[tuple[Token, ...], tuple[tuple[int, int], ...], list[str]]:
     """The tokens of a name, for each the positions (first, last) of the latinised words it
-    was made from, and those words (for an organisation, after rigour rewrote its legal form)."""
+    was made from, and those words (for an organisation, after rigour rewrote its legal form).
+    `glue` False: glue prefixes are not joined to the word after them (`unglued_tokens`)."""
     text = name
     legal: frozenset[str] = frozenset()
     if organisation:
@@ -204,6 +310,7 @@ def _tokenise(name: str, organisation: bool) -> tuple[tuple[Token, ...], tuple[t
         if found:
             text = replace_org_types_compare(lowered, generic=True)
             legal = frozenset(w for _, form in found for w in latinize(form).split())
+        text = org_rewrite(text)  # translated words meet the original: Корейская -> korea
     words = latinize(text).split()
     if not words:
         return (), (), words
@@ -216,8 +323,17 @@ def _tokenise(name: str, organisation: bool) -> tuple[tuple[Token, ...], tuple[t
     positions = [i for i, w in enumerate(words) if w not in HONORIFICS]
     if len(positions) < 2:
         positions = list(range(len(words)))
-    glued = _glue([words[i] for i in positions])
+    glued = _glue([words[i] for i in positions], prefixes=glue)
     return tuple(_token(w) for w, _, _ in glued), tuple((positions[a], positions[b]) for _, a, b in glued), words
+
+
+def squeezed(name: str, organisation: bool = False) -> str:
+    """The name's latinised letters with no word boundaries, every word kept (honorifics and
+    legal forms too: a boundary typed inside one, "Mullahh Uwaysh", "FINANCEl Imited", hides it
+    from the word lists): "Myong-chin" and "Myongc-hin", "Razuki Abd" and "Razuk Iabd" squeeze
+    to the same letters, where a boundary typed in the wrong place makes their tokens differ.
+    `organisation` is accepted for symmetry with `name_tokens`; both kinds squeeze alike."""
+    return "".join(latinize(name).split())
 
 
 # -- where each token was written (explanations only) -----------------------------------------
@@ -296,6 +412,8 @@ def _word_spans(compared: list[str], written: list[str], spans: list[tuple[int, 
     for op, a0, a1, b0, b1 in matcher.get_opcodes():
         if op == "equal":
             out[b0:b1] = spans[a0:a1]
+        elif op == "replace" and a1 - a0 == b1 - b0:  # word for word (a legal form, a translated word)
+            out[b0:b1] = spans[a0:a1]
         elif op in ("replace", "insert"):
             a0, a1 = (a0, a1) if a1 > a0 else (max(a0 - 1, 0), max(a0, 1))  # inserted: its neighbour
             whole = (spans[a0][0], spans[min(a1, len(spans)) - 1][1])
@@ -303,12 +421,12 @@ def _word_spans(compared: list[str], written: list[str], spans: list[tuple[int, 
     return out
 
 
-def token_spans(name: str, organisation: bool = False) -> tuple[tuple[int, int], ...]:
+def token_spans(name: str, organisation: bool = False, glue: bool = True) -> tuple[tuple[int, int], ...]:
     """For each token of `name_tokens(name, organisation)`, the character span of `name` it was
     made from: the word as written, in its own script (Sirajuddin for sirajdin; the joined span
     "Abd al-Hakim" for abdhakim; ТОО for the legal form llp). Computed for explanations only,
     never on the scoring path."""
-    _, positions, compared = _tokenise(name, organisation)
+    _, positions, compared = _tokenise(name, organisation, glue)
     written, spans = _written_words(name)
     at = _word_spans(compared, written, spans)
     return tuple((at[first][0], at[last][1]) for first, last in positions)

@@ -1,0 +1,71 @@
+"""Organisation names translated word by word meet their original (names.orgwords)."""
+
+from __future__ import annotations
+
+from qalqan.matching.screener import score_pair
+from qalqan.model import Entity, Name, Query
+from qalqan.names.orgwords import CONCEPTS, concept, rewrite, vocabulary_size
+from qalqan.names.tokens import name_tokens
+
+
+def _score(query: str, listed: str) -> float:
+    entity = Entity("t-1", "Organization", "test", "1", (Name(listed),))
+    return score_pair(Query(names=(query,), schema="Organization"), entity).score
+
+
+def test_vocabulary_is_large_and_distinct() -> None:
+    size = vocabulary_size()
+    assert size["concepts"] >= 150
+    assert len(set(CONCEPTS)) == len(CONCEPTS)
+    assert size["cyrillic_forms"] > 300 and size["arabic_forms"] > 150
+
+
+def test_inflected_forms_share_a_concept() -> None:
+    for word in ("Корейская", "корейского", "Корея", "Korean", "KOREA", "Кореяның", "كوريا", "الكورية"):
+        assert concept(word) == "korea", word
+    for word in ("торговая", "торговли", "сауда", "саудасы", "Trading", "trade", "للتجارة", "التجارة"):
+        assert concept(word) == "trading", word
+    assert concept("корпорациясы") == concept("корпорации") == concept("Corporation") == "corporation"
+    assert concept("Банкі") == concept("банка") == "bank"
+
+
+def test_proper_names_starting_like_a_stem_are_left_alone() -> None:
+    assert concept("Исламабад") is None  # ислам- needs an inflection, not -абад
+    assert concept("Тангун") is None
+    assert rewrite("Корейская торговая корпорация «Тангун»") == "korea trading corporation «Тангун»"
+
+
+def test_tokens_of_a_translated_name_are_the_original_tokens() -> None:
+    english = [t.text for t in name_tokens("Korea Mining Trading Corporation", True)]
+    russian = [t.text for t in name_tokens("Корейская горнодобывающая торговая корпорация", True)]
+    kazakh = [t.text for t in name_tokens("Корея тау-кен сауда корпорациясы", True)]
+    assert english == russian == kazakh == ["korea", "mining", "trading", "corporation"]
+
+
+def test_translated_name_scores_above_threshold() -> None:
+    listed = "KOREA MINING DEVELOPMENT TRADING CORPORATION"
+    for query in (
+        "Корейская горнодобывающая торговая корпорация",
+        "Корея тау-кен сауда корпорациясы",
+        "شركة التعدين الكورية للتجارة",
+    ):
+        m = score_pair(Query(names=(query,), schema="Organization"), Entity("t-1", "Organization", "test", "1", (Name(listed),)))
+        assert m.match, (query, m.score)
+    assert _score("Ислам жиһады одағы", "ISLAMIC JIHAD UNION") >= 0.8
+    assert _score("Исламская армия Ирака", "ISLAMIC ARMY OF IRAQ") >= 0.8
+
+
+def test_one_shared_generic_word_is_no_match() -> None:
+    listed = "KOREA MINING DEVELOPMENT TRADING CORPORATION"
+    assert _score("Корейский национальный банк", listed) < 0.5
+    assert _score("Казахская нефтяная корпорация", listed) < 0.5
+    assert _score("Sunrise Trading Corporation", listed) < 0.5
+
+
+def test_a_translated_word_is_shown_where_it_was_written() -> None:
+    from qalqan.names.tokens import token_spans
+
+    name = "ТОО Корейская торговая компания"
+    tokens = [t.text for t in name_tokens(name, True)]
+    shown = [name[a:b] for a, b in token_spans(name, True)]
+    assert list(zip(tokens, shown)) == [("llp", "ТОО"), ("korea", "Корейская"), ("trading", "торговая"), ("company", "компания")]
