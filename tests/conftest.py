@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,10 @@ from qalqan.store.db import Database
 # ICU's data, and CI machines are shared, so no per-example deadline.
 settings.register_profile("qalqan", deadline=None, max_examples=100)
 settings.load_profile("qalqan")
+
+# The compiled-index cache of `qalqan screen` goes to a directory of this run's own (subprocesses
+# inherit it), never to the user's ~/.cache/qalqan.
+os.environ["QALQAN_CACHE_DIR"] = tempfile.mkdtemp(prefix="qalqan-test-cache-")
 
 #: Set by tests/support/pgcluster.sh (which `make test` runs the suite under).
 PG_URL = os.environ.get("QALQAN_TEST_PG_URL")

@@ -133,8 +133,14 @@ def render_chunk(screener: Screener, records: list[Record], settings: Settings) 
 #: The explanation features flattened into columns: (column prefix, feature). The evidence
 #: features get their score and both sides' values; the conflicts their score only (the values
 #: are the same as the evidence feature's).
-TABLE_FEATURES = (("name", "name"), ("birth_date", "dob_match"), ("nationality", "nationality_match"), ("document", "document_match"))
-TABLE_CONFLICTS = (("birth_date_conflict", "dob_conflict"), ("nationality_conflict", "country_conflict"), ("document_conflict", "document_conflict"))
+TABLE_FEATURES = (
+    ("name", "name"), ("birth_date", "dob_match"), ("nationality", "nationality_match"), ("document", "document_match"),
+    ("imo", "imo_match"), ("vessel_id", "vessel_id_match"),
+)  # fmt: skip
+TABLE_CONFLICTS = (
+    ("birth_date_conflict", "dob_conflict"), ("nationality_conflict", "country_conflict"), ("document_conflict", "document_conflict"),
+    ("imo_conflict", "imo_conflict"), ("flag_conflict", "flag_conflict"),
+)  # fmt: skip
 MATCH_COLUMNS = ("entity_id", "list", "reference", "caption", "schema", "score", "match")
 #: Columns of the CSV and XLSX output: one row per (input record, match), and one row with the
 #: match columns empty for a record without a match or that could not be screened.

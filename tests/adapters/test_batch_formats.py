@@ -304,3 +304,25 @@ def test_cli_xlsx_needs_a_file_and_address_needs_ray(tmp_path: Path, fake_regist
     r = runner.invoke(app, ["screen", str(src), "--list", "tl.csv", "--address", "auto"])
     assert r.exit_code == 2 and "--engine ray" in r.stderr
     assert fake_registry.calls == []  # refused before any list was read
+
+
+def test_csv_flattens_the_vessel_evidence(tmp_path: Path) -> None:
+    """A ship screened by name and IMO number: the IMO and flag columns say why it matched (and
+    where the flag disagrees), as the person columns do for a person."""
+    from qalqan.model import Document, Entity, Name
+
+    ship = Entity(
+        id="tl-9", schema="Vessel", list="tl", source_id="9", names=(Name("Qaratau Star"),),
+        documents=(Document("9866720", "IMO number"),), flags=("pa",),
+    )  # fmt: skip
+    src = tmp_path / "ships.csv"
+    src.write_text("id,name,imo,flag\ns1,Karatau Star,IMO 9866720,Comoros\ns2,Qaratau Star,,Comoros\n", encoding="utf-8")
+    out = tmp_path / "hits.csv"
+    screen_file(Screener([ship]), src, out, workers=1, cutoff=0.0)
+    by_id, no_imo = read_table(out.read_bytes())
+    assert by_id["entity_id"] == "tl-9" and by_id["match"] == "true"
+    assert (by_id["imo_query"], by_id["imo_candidate"], by_id["imo_score"]) == ("9866720", "9866720", "1.0")
+    # the same hull under another flag: the IMO number agrees, so the flag is not held against it
+    assert by_id["flag_conflict"] == "0.0" and by_id["imo_conflict"] == "0.0"
+    assert no_imo["entity_id"] == "tl-9" and no_imo["flag_conflict"] == "1.0"  # conflict present, weighed against
+    assert no_imo["imo_score"] == "" or float(no_imo["imo_score"]) == 0.0

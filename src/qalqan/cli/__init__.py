@@ -152,23 +152,25 @@ def _read_list(spec: str) -> Any:
 
 
 def _load(specs: list[str], threshold: float | None = None) -> Any:
-    """Read every list (reporting problems on stderr) and build one Screener over them."""
-    from qalqan.matching.screener import Screener
+    """Read every list (reporting problems on stderr) and build one Screener over them; a
+    Screener built before for the same list content and code comes from the index cache
+    (`service.index_cache`; QALQAN_CACHE_DIR, default ~/.cache/qalqan; QALQAN_NO_CACHE=1 skips it)."""
+    from qalqan.service.index_cache import load_screener
 
-    loaded = []
-    for spec in specs:
-        with err.status(f"reading {spec} ..."):
-            item = _read_list(spec)
-        rep = item.report
+    use_cache = os.environ.get("QALQAN_NO_CACHE", "") in ("", "0")
+    with err.status("reading the lists ...") as status:
+        loaded = load_screener(specs, threshold, use_cache=use_cache, on_read=lambda spec: status.update(f"reading {spec} and building the index ..."), read=lambda spec: _read_list(spec))
+    if loaded.note:
+        err.print(f"[dim]{escape(loaded.note)}[/]", highlight=False, soft_wrap=True)
+    for item in loaded.lists:
         err.print(
-            f"[green]loaded[/] {escape(item.info.name)} ({item.info.format}) {len(item.entities):,} entities"
-            + (f", published {item.info.published}" if item.info.published else "")
-            + (f", [yellow]{len(rep.warnings)} warnings, {rep.records_skipped} records skipped[/]" if rep.issues else ""),
+            f"[green]loaded[/] {escape(item.name)} ({item.format}) {item.entities:,} entities"
+            + (f", published {item.published}" if item.published else "")
+            + (f", [yellow]{item.warnings} warnings, {item.skipped} records skipped[/]" if item.issues else "")
+            + (" [dim](cached index)[/]" if loaded.cached else ""),
             highlight=False,
         )
-        loaded.append(item)
-    with err.status("building the index ..."):
-        return Screener([e for item in loaded for e in item.entities], [item.info for item in loaded], threshold)
+    return loaded.screener
 
 
 @app.command()

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from followthemoney import model
-
 from qalqan.model import SCHEMATA
 
 #: Plain words for our schemata. "Entity" is an organisation, as on the UN and Canadian lists.
@@ -29,6 +27,8 @@ def screening_schema(name: str) -> str | None:
     word = _WORDS.get(name.strip().lower().replace(" ", "").replace("_", ""))
     if word is not None:
         return word
+    from followthemoney import model  # here, not at import: it takes ~1 s to load its schemata
+
     schema = model.get(name.strip())
     if schema is None:
         return None

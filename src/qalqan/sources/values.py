@@ -251,12 +251,46 @@ def document_problem(number: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1)
+def _exact_territories() -> dict[str, str]:
+    """Codes (alpha-2, alpha-3, other codes) and English names and full names of territories,
+    case-folded, to their code: rigour's index, read in milliseconds. `lookup_territory` first
+    builds a normalised table of every name, demonym and place (about 2 s), which a 10-row
+    screening file should not wait for when it writes "KZ" or "Kazakhstan"."""
+    from rigour.territories.territory import get_index
+
+    table: dict[str, str] = {}
+    for territory in get_index().values():
+        for value in (territory.name, territory.full_name):
+            if value:
+                table.setdefault(value.casefold(), territory.code)
+    try:  # rigour's strong names too (Hong Kong, Türkiye ...): read, not normalised
+        from rigour.territories.lookup import _load_territory_names
+
+        for territory, strongs, _, _ in _load_territory_names():
+            for value in strongs:
+                if value:
+                    table.setdefault(value.casefold(), territory.code)
+    except (ImportError, AttributeError, KeyError):  # another rigour: names and codes suffice
+        pass
+    for territory in get_index().values():  # codes win over a name spelled like a code
+        for code in (territory.code, territory.alpha3, *territory.other_codes):
+            if code:
+                table[code.casefold()] = territory.code
+    return table
+
+
 @lru_cache(maxsize=4096)
 def country_code(text: str) -> str | None:
-    """ISO 3166-1 alpha-2 (FtM form, lower case) for a country name, demonym or code; None if unknown."""
+    """ISO 3166-1 alpha-2 (FtM form, lower case) for a country name, demonym or code; None if unknown.
+    Codes and exact English names are read from a table that costs nothing to build; anything
+    else goes to rigour's full lookup (demonyms, other languages, fuzzy)."""
     text = text.strip()
     if not text:
         return None
+    exact = _exact_territories().get(text.casefold())
+    if exact is not None:
+        return exact
     territory = lookup_territory(text)
     if territory is None and len(text) > 3:
         territory = lookup_territory(text, fuzzy=True)
