@@ -33,8 +33,12 @@ run: setup
 test: setup
 	QALQAN_REQUIRE_PG=1 QALQAN_SHARED=$(SHARED) tests/support/pgcluster.sh run $(BIN)/python -m pytest -q
 
+# The learned Arabic-script transliterator ships as src/qalqan/names/data/arabic_translit.json.gz;
+# `$(BIN)/python -m bench.train_arabic` rebuilds it (about 3 min, deterministic).
 bench: setup
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.monitor
+	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.arabic_eval
+	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.cyrillic_eval
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.run
 
 clean:

@@ -10,7 +10,7 @@ import orjson
 from bench.common import CANDIDATE_CAP, PEER_THRESHOLD, RESULTS_DIR
 
 SCORERS = ("qalqan", "qalqan-rerank", "logic-v2", "logic-v1")
-ORDER = ("a", "b", "c", "d", "e", "speed", "scale", "load", "ray")
+ORDER = ("a", "b", "c", "d", "e", "t", "speed", "scale", "load", "ray")
 
 METHOD = f"""\
 How to read this (all figures from the same run per section; JSON beside this file):
@@ -99,6 +99,17 @@ def section_table(section: str, data: dict[str, Any]) -> str:
             f"{data['queries']} queries in {data['folds']} folds; retriever recall (target among the "
             f"shared {data['candidate_cap']} candidates): {pct(data['retriever_recall'])}."
         )
+    elif section == "t":
+        names = _scorer_names(data)
+        rows = [["all kinds: recall@1", ">= logic-v2 + 1 point", *[pct(data["scorers"][s]["recall_at_1"]) for s in names]],
+                ["all kinds: recall@1 & matched", "", *[pct(data["scorers"][s]["recall_at_1_matched"]) for s in names]]]
+        for kind, kd in data["kinds"].items():
+            rows.append([f"{kind} ({kd['queries']}): recall@1 / & matched", "",
+                         *[f"{pct(kd['scorers'][s]['recall_at_1'])} / {pct(kd['scorers'][s]['recall_at_1_matched'])}" for s in names]])
+        rows.append(["threshold", "", *[f"{data['thresholds'][s]:.2f}" for s in names]])
+        lines.append(_table(["metric", "target", *names], rows))
+        lines.append("")
+        lines.append(f"{data['queries']} queries from {data['sample_entities']} sampled entities; retriever recall: {pct(data['retriever_recall'])}.")
     elif section == "c":
         for key, ds in data["datasets"].items():
             names = _scorer_names(ds)
@@ -234,6 +245,9 @@ def _summary(results: dict[str, dict[str, Any]]) -> str:
         scorer_row("(a) alias LOO recall@1", ">= 99%", results["a"], "recall_at_1")
     if "b" in results:
         scorer_row("(b) original-script recall@1", ">= 95%", results["b"], "recall_at_1")
+    if "t" in results:
+        scorer_row("(t) typos/reordering recall@1", ">= logic-v2 + 1", results["t"], "recall_at_1")
+        scorer_row("(t) typos/reordering recall@1 & matched", "", results["t"], "recall_at_1_matched")
     if "c" in results:
         for key, ds in results["c"]["datasets"].items():
             rows.append([f"(c) F1 {key}", ">= logic-v2", *[pct(ds["scorers"][s]["f1"]) if s in ds["scorers"] else "—" for s in SCORERS]])
@@ -271,6 +285,25 @@ def _summary(results: dict[str, dict[str, Any]]) -> str:
         cell = (f"{m['import_2026_total_seconds']:.1f} s ({r['screened']:,} screened after the prefilter; "
                 f"{r['alerts_new']} new alerts, {r['closed_delisted']} closed-delisted)")
         rows.append([f"UN 2025 -> 2026 delta re-screen, {m['subjects']:,} subjects, {m['workers']} workers", "< 2 min", cell, "", "", ""])
+    arabic = RESULTS_DIR / "arabic.json"  # written by `python -m bench.arabic_eval`
+    if arabic.exists():
+        a = orjson.loads(arabic.read_bytes())["scorers"]
+        learned, rules, v2 = a.get("qalqan (learned)", {}), a.get("qalqan (rules)", {}), a.get("logic-v2", {})
+        rows.append([f"Arabic-script names of non-Arab people, held out (rules only: {pct(rules.get('recall_at_1'))})",
+                     ">= 80% recall@1", pct(learned.get("recall_at_1")), "—", pct(v2.get("recall_at_1")), "—"])
+    cyrillic = RESULTS_DIR / "cyrillic.json"  # written by `python -m bench.cyrillic_eval`
+    if cyrillic.exists():
+        c = orjson.loads(cyrillic.read_bytes())
+        for label, cell in _cyrillic_rows(c):
+            rows.append([label, ">= 95% at threshold (recall@1)", *cell])
+    speed = results.get("speed", {})
+    cli = speed.get("cli_start") if speed else None
+    if cli:
+        names_only = cli.get("names_only", {})
+        full = cli.get("with_dob_nationality", {})
+        cell = (f"names only: {names_only.get('cached_median_s', 0):.2f} s cached (cold {names_only.get('cold_s', 0):.2f} s); "
+                f"with DOB/nationality: {full.get('cached_median_s', 0):.2f} s")
+        rows.append([f"`qalqan screen` of {cli.get('rows', 10)} rows, list seen before", "< 1.5 s", cell, "", "", ""])
     ray = results.get("ray")
     if ray:
         cell = (f"{ray['ray']['seconds'] / 60:.1f} min vs {ray['local']['seconds'] / 60:.1f} min local ({ray['overhead_pct']:+.1f}%; "
@@ -281,6 +314,22 @@ def _summary(results: dict[str, dict[str, Any]]) -> str:
         cell = f"{load['errors']} errors; p50 {load['p50_ms']:.1f} ms, p99 {load['p99_ms']:.1f} ms; {load['requests_per_second']:,.0f} req/s"
         rows.append([f"load: {load['clients']} screening clients x {load['seconds']:.0f} s, loopback", "0 errors", cell, "", "", ""])
     return _table(["measure", "target", *SCORERS], rows)
+
+
+def _cyrillic_rows(data: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """Summary rows of `bench.cyrillic_eval`: per group of its held-out half, recall at each
+    scorer's threshold (recall@1 in brackets), qalqan and logic-v2."""
+    scorers = data.get("scorers", {})
+    q = scorers.get("qalqan", {}).get("heldout", {})
+    v2 = scorers.get("logic-v2", {}).get("heldout", {})
+    out = []
+    for group, figures in q.items():
+        if not isinstance(figures, dict) or "recall_at_threshold" not in figures:
+            continue
+        peer = v2.get(group, {})
+        cell = lambda f: f"{pct(f.get('recall_at_threshold'))} ({pct(f.get('recall_at_1'))})" if f else "—"  # noqa: E731
+        out.append((f"Cyrillic (held out), {group} ({figures.get('queries', '?')})", [cell(figures), "—", cell(peer), "—"]))
+    return out
 
 
 def write_readme(path: Path | None = None) -> Path:

@@ -23,12 +23,13 @@ SECTIONS = {
     "c": "(c) labelled name pairs: precision / recall / F1",
     "d": "(d) false alerts: 50,000 non-listed people vs the UN list",
     "e": "(e) namesakes of listed persons vs the UN list",
+    "t": "(t) typos and reordering: UN names rewritten as other systems write them",
     "speed": "speed against the UN list",
     "scale": "speed against a synthetic list (1,000,000 entities; 100,000 with --quick)",
     "load": "loopback load: 50 concurrent screening clients for 30 s against `qalqan serve`",
     "ray": "batch of 1,000,000 rows (100,000 with --quick): local engine vs Ray engine on a local cluster",
 }
-QUALITY = ("a", "b", "c", "d", "e")
+QUALITY = ("a", "b", "c", "d", "e", "t")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,6 +77,11 @@ def run_section(section: str, loaded: common.LoadedEntities | None, quick: bool,
 
         assert loaded is not None
         runner = lambda: namesakes.section_e(loaded.entities)  # noqa: E731
+    elif section == "t":
+        from bench import typos
+
+        assert loaded is not None
+        runner = lambda: typos.section_t(loaded.entities)  # noqa: E731
     elif section == "speed":
         from bench import speed
 

@@ -178,6 +178,44 @@ def batch(entities: list[Entity], rows: int) -> dict[str, Any]:
         return out
 
 
+# --------------------------------------------------------------------------- command line
+
+
+#: Rows of the `qalqan screen` start-up measurement (a small file: start-up dominates).
+CLI_ROWS = 10
+CLI_RUNS = 3
+
+
+def cli_start(entities: list[Entity], rows: int = CLI_ROWS, runs: int = CLI_RUNS) -> dict[str, Any]:
+    """Wall time of `qalqan screen` on a small file against the UN list: the first run with an
+    empty index cache (read and compile the list, then cache it) and the next `runs` on the
+    cached index (best and median), each a fresh process as a user starts it; names only, and
+    with birth dates and nationalities (`write_batch_csv`'s rows)."""
+    out: dict[str, Any] = {"rows": rows}
+    with tempfile.TemporaryDirectory(prefix="qalqan-bench-cli-") as tmp:
+        names_only = Path(tmp) / "names.csv"
+        full = Path(tmp) / "full.csv"
+        write_batch_csv(full, rows, entities)
+        with full.open(encoding="utf-8", newline="") as fh, names_only.open("w", encoding="utf-8", newline="") as out_fh:
+            w = csv.writer(out_fh)
+            for row in csv.reader(fh):
+                w.writerow(row[:3])
+        env = {**os.environ, "QALQAN_CACHE_DIR": str(Path(tmp) / "cache")}
+        for label, src in (("names_only", names_only), ("with_dob_nationality", full)):
+            cmd = [str(Path(sys.executable).with_name("qalqan")), "screen", str(src), "-l", f"un:{common.UN_XML}", "-o", str(Path(tmp) / "out.jsonl"), "--no-progress"]
+            times = []
+            for _ in range(runs + 1):
+                t = time.perf_counter()
+                proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+                times.append(time.perf_counter() - t)
+                if proc.returncode not in (0, 2):
+                    raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-2000:]}")
+            cached = sorted(times[1:])
+            first = "cold_s" if label == "names_only" else "first_s"  # the cache exists after the first label
+            out[label] = {first: times[0], "cached_best_s": cached[0], "cached_median_s": cached[len(cached) // 2]}
+    return out
+
+
 # --------------------------------------------------------------------------- section
 
 
@@ -195,6 +233,8 @@ def peer_single(entities: list[Entity], names: list[str]) -> dict[str, Any]:
 def section_speed(entities: list[Entity], quick: bool) -> dict[str, Any]:
     log("  index build + single queries (subprocess, one core)")
     out = run_child("un", len(entities), SINGLE_QUERIES, TIME_BUDGET_S)
+    log(f"  `qalqan screen` of {CLI_ROWS} rows: cold, then on the cached index")
+    out["cli_start"] = cli_start(entities)
     log("  logic-v2 on the shared candidates (subprocess-free, one core)")
     affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
     try:
@@ -208,12 +248,13 @@ def section_speed(entities: list[Entity], quick: bool) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.speed")
-    parser.add_argument("mode", choices=["child"])
-    parser.add_argument("--list", choices=["un", "synthetic"], required=True)
+    parser.add_argument("mode", choices=["child", "cli"], help="child: one list's build and single queries (JSON on stdout); cli: `qalqan screen` start-up")
+    parser.add_argument("--list", choices=["un", "synthetic"], default="un")
     parser.add_argument("--entities", type=int, default=0)
     parser.add_argument("--queries", type=int, default=SINGLE_QUERIES)
     parser.add_argument("--budget", type=float, default=TIME_BUDGET_S)
-    result = child(parser.parse_args())
+    args = parser.parse_args()
+    result = cli_start(common.load_list(common.UN_XML).entities) if args.mode == "cli" else child(args)
     print(json.dumps(result))
 
 
