@@ -157,3 +157,22 @@ def test_summary_is_quoted_between_the_readme_markers(tmp_path) -> None:  # type
     text = readme.read_text(encoding="utf-8")
     assert "| new | table |" in text and "old table" not in text
     assert text.startswith("intro\n") and text.endswith("outro\n")
+
+
+def test_typo_perturbations_are_what_they_say() -> None:
+    import random
+
+    from bench import typos
+
+    rng = random.Random(1)
+    assert typos.perturb("Karim Baghdadi", "comma", rng, "Person") == "BAGHDADI, Karim"
+    assert typos.perturb("Abdul Karim Baghdadi", "comma_prefix", rng, "Person") == "KARIM BAGHDADI, Abdul"
+    assert typos.perturb("Karim Baghdadi", "comma", rng, "Organization") is None
+    for kind in ("transpose", "edit", "shuffle", "boundary", "join_split"):
+        out = typos.perturb("Karim Baghdadi Nasser", kind, random.Random(7), "Person")
+        assert out and out != "Karim Baghdadi Nasser"
+        if kind in ("transpose", "shuffle", "boundary", "join_split"):  # letters kept, only moved
+            assert sorted(out.replace(" ", "").lower()) == sorted("karimbaghdadinasser")
+    queries = typos.make_queries([ALPHA, BETA, GAMMA], sample=3, seed=5)
+    assert queries == typos.make_queries([ALPHA, BETA, GAMMA], sample=3, seed=5)  # seeded
+    assert {k for k, _, _ in queries} <= set(typos.KINDS)
