@@ -29,6 +29,7 @@ from typing import Any
 
 from qalqan.matching.cache import CacheError, code_version, dumps, loads
 from qalqan.matching.screener import Screener
+from qalqan.sources.files import file_sha256
 
 #: Mirrors `sources.registry`'s "FORMAT:PATH" (a path that exists as written wins), to find the
 #: file to hash without importing the readers. The spec as written is part of the key too.
@@ -72,20 +73,12 @@ def spec_path(spec: str) -> Path:
     return Path(m.group(2)) if m and not Path(spec).exists() else Path(spec)
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def lists_key(specs: Sequence[str]) -> str:
     """The cache key of these lists: each spec as written and its file's content hash, plus the
     code version. OSError if a file cannot be read."""
     digest = hashlib.sha256(code_version().encode())
     for spec in specs:
-        digest.update(f"\0{spec}\0{_file_sha256(spec_path(spec))}".encode())
+        digest.update(f"\0{spec}\0{file_sha256(spec_path(spec))}".encode())
     return digest.hexdigest()
 
 

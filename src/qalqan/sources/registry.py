@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from qalqan.model.identifiers import check_identifier
 from qalqan.sources import canada, ftm, ofac, un
 from qalqan.sources import csv as csv_reader
 from qalqan.sources.common import Parsed
+from qalqan.sources.files import file_sha256
 from qalqan.sources.xmlsafe import root_info
 
 FORMATS = ("un", "ofac", "canada", "ftm", "csv")
@@ -78,14 +78,6 @@ def detect_format(path: str | Path) -> str:
     raise ListError(file, "unknown list format: not UN/OFAC/Canada XML, FtM JSON lines or the CSV template (header with 'id')")
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _check_list_name(file: str, name: str) -> None:
     """A list name is an identifier (no control or bidi characters), fits the store's column,
     and is none of the names `/match/{list}` reads as "every list"."""
@@ -118,7 +110,7 @@ def read_list(spec: str, report: Report | None = None, name: str | None = None) 
     _check_list_name(file, list_name)
     loaded_at = datetime.now(UTC).isoformat(timespec="seconds")
     try:
-        sha = _sha256(path)
+        sha = file_sha256(path)
         parsed = _READERS[fmt](path, report, list_name)
     except OSError as exc:
         raise ListError(file, f"cannot read: {exc}") from None
