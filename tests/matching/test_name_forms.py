@@ -185,3 +185,10 @@ def test_unglued_reading_keeps_compounds_off_the_prefix() -> None:
     apart = unglued_tokens("Abdul Rahman Tokhi")
     assert apart is not None and [t.text for t in apart] == ["abdul", "rahman", "tokhi"]
     assert [t.text for t in name_tokens("Habib Allah Tokhi")][0] == "habiballah"  # compounds still join
+
+
+def test_a_lone_prefix_is_a_word_not_a_particle_nor_a_fuzzy_match() -> None:
+    """"Abdul Idris" is an Abdul-something Idris: not any Idris, and not Abdullah Idris."""
+    assert _score("Fateh Abdullah Idris", "Abdul Idris") < THRESHOLD
+    assert _score("Ghasem Tokhi", "Abu Tokhi") < THRESHOLD
+    assert _score("Abdel Karim Tokhi", "Abdul Karim Tokhi") >= THRESHOLD  # prefix spellings meet

@@ -60,7 +60,8 @@ _NO_FLAG = _lacking("flag")
 def token_similarity(a: Token, b: Token, config: MatchConfig) -> tuple[float, str]:
     """How alike two tokens are, and on what evidence.
 
-    Same spelling 1.0; same spelling-variant key (Mohammed / Muhammad) `key_similarity`; an
+    Same spelling 1.0; a glue prefix standing alone meets only another spelling of the prefix
+    (`key_similarity`); same spelling-variant key (Mohammed / Muhammad) `key_similarity`; an
     initial against a token with that first letter `initial_similarity`; same consonant skeleton,
     or the same key once an article written onto the word is removed (Elsseid / Sayid),
     `skeleton_similarity`, as is a 3- or 4-letter token with two letters after the first swapped
@@ -73,6 +74,11 @@ def token_similarity(a: Token, b: Token, config: MatchConfig) -> tuple[float, st
     """
     if a.text == b.text:
         return 1.0, "exact"
+    if a.text in GLUE_PREFIXES or b.text in GLUE_PREFIXES:
+        # a glue prefix standing alone (no noun after it) is a spelling of the prefix, not a
+        # name to fuzz: Abdul meets Abdel, never Abdullah or Abdi
+        same = _glue_stem(a.text) is not None and _glue_stem(a.text) == _glue_stem(b.text)
+        return (config.key_similarity, "variant") if same else (0.0, "unmatched")
     if a.key == b.key:
         return config.key_similarity, "variant"
     if len(a.text) == 1 or len(b.text) == 1:

@@ -238,10 +238,10 @@ def _legal_token(word: str) -> Token:
 def _token(word: str) -> Token:
     key = token_key(word)
     bare = _ARTICLE_PREFIX.sub("", word)
-    # A glue prefix reaches here alone only when no noun follows it (Wali Seddiqi Abdul): it
-    # weighs like a particle, and the matcher may still join it to its noun elsewhere.
-    particle = word in PARTICLES or word in GLUE_PREFIXES
-    return Token(word, key, skeleton(key), particle, token_key(bare) if bare != word else None)
+    # A glue prefix reaches here alone when no noun follows it (Wali Seddiqi Abdul): it still
+    # counts as a word (an "Abdul" says the name is Abdul-something, which "Idris" alone does
+    # not), and the matcher may join it to its noun elsewhere in the other name.
+    return Token(word, key, skeleton(key), word in PARTICLES, token_key(bare) if bare != word else None)
 
 
 @lru_cache(maxsize=100_000)
