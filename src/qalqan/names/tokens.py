@@ -120,8 +120,8 @@ Spanned = tuple[str, int, int]
 def _swapped(word: str, vocabulary: frozenset[str]) -> str | None:
     """The vocabulary word that `word` is with two adjacent letters typed the wrong way round
     (adbul -> abdul, rahamn -> rahman), for words of 5 letters or more, else None."""
-    if len(word) < 5:
-        return None
+    if len(word) < 5 or "".join(sorted(word)) not in _LETTER_SETS:
+        return None  # a swap keeps the letters: most words are ruled out without a loop
     for k in range(len(word) - 1):
         if word[k] != word[k + 1]:
             fixed = word[:k] + word[k + 1] + word[k] + word[k + 2 :]
@@ -132,6 +132,8 @@ def _swapped(word: str, vocabulary: frozenset[str]) -> str | None:
 
 #: The glue prefixes and compound elements a transposition typo is read back to.
 _TYPO_VOCABULARY = frozenset(w for w in (*GLUE_PREFIXES, *_COMPOUND_WORDS) if len(w) >= 5)
+#: Their letters, sorted: a word with other letters cannot be one of them with two swapped.
+_LETTER_SETS = frozenset("".join(sorted(w)) for w in _TYPO_VOCABULARY)
 
 
 #: The servant-of prefixes of 5 letters (abdul, abdel, abdur ...): other one-letter typos of
@@ -286,13 +288,20 @@ def reglued_variants(name: str) -> list[str]:
     return found
 
 
+#: How a token glued from a prefix and its noun starts (abd..., abu..., umm...).
+_GLUED_STARTS = ("abd", "abu", "abou", "abo", "umm", "um")
+
+
 def unglued_tokens(name: str) -> tuple[Token, ...] | None:
     """A person's name tokens with the glue prefixes left apart (Salam Abdul Bhuttavi: salam,
     abdul, bhuttavi, not salam, abdbhuttavi), or None when that changes nothing. For names
     whose words were reordered, so the prefix stands before another noun than its own: the
     matcher can then join it to the right one (see `matching.features`)."""
+    glued = name_tokens(name, False)
+    if not any(t.text.startswith(_GLUED_STARTS) for t in glued):
+        return None  # nothing was glued to a prefix: the reading would be the same
     tokens = _tokenise(name, False, False)[0]
-    return tokens if tokens != name_tokens(name, False) else None
+    return tokens if tokens != glued else None
 
 
 @lru_cache(maxsize=100_000)
