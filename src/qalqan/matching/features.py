@@ -17,7 +17,7 @@ from rapidfuzz.distance import OSA, Levenshtein
 from qalqan.matching.compiled import Compiled, CompiledName, token_weights
 from qalqan.matching.config import MatchConfig
 from qalqan.model import AlignedToken, DateKind, FeatureResult, MissingSide, PartialDate
-from qalqan.names.tokens import GLUE_PREFIXES, Token, name_tokens, token_spans, unglued_tokens
+from qalqan.names.tokens import _GLUED_STARTS, GLUE_PREFIXES, Token, name_tokens, token_spans, unglued_tokens
 from qalqan.names.translit import latinize
 
 # -- which side lacks a value ------------------------------------------------------------------
@@ -318,10 +318,6 @@ def _align_joined(
                 s_sim[i] = d_sim[p] = d_sim[n] = config.skeleton_similarity
                 if step is not None:
                     step.apart(i, p, n, config.skeleton_similarity, query_is_single=not flip)
-
-
-#: How a token made by gluing a prefix to its noun starts.
-_GLUED_STARTS = ("abd", "abu", "abo", "um")
 
 
 def _glue_stem(text: str) -> str | None:

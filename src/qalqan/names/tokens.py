@@ -288,7 +288,8 @@ def reglued_variants(name: str) -> list[str]:
     return found
 
 
-#: How a token glued from a prefix and its noun starts (abd..., abu..., umm...).
+#: How a token glued from a prefix and its noun starts (abd..., abu..., umm...); the matcher
+#: reads it too.
 _GLUED_STARTS = ("abd", "abu", "abou", "abo", "umm", "um")
 
 
