@@ -19,13 +19,14 @@ LAYERS: list[set[str]] = [
     {"sources"},
     {"matching"},
     {"monitoring"},
+    {"exchange"},
     {"store"},
     {"service", "batch", "distributed"},
     {"api", "cli"},
 ]
 #: Packages that are pure rules, never I/O orchestration: they never import these.
 OUTER = {"service", "store", "api", "cli", "batch", "distributed"}
-PURE = {"model", "names", "sources", "matching", "monitoring"}
+PURE = {"model", "names", "sources", "matching", "monitoring", "exchange"}
 
 
 def module_name(path: Path) -> str:
