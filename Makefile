@@ -37,6 +37,7 @@ test: setup
 # `$(BIN)/python -m bench.train_arabic` rebuilds it (about 3 min, deterministic).
 bench: setup
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.monitor
+	$(BIN)/python -m bench.exchange
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.arabic_eval
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.cyrillic_eval
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.run

@@ -79,7 +79,7 @@ def decide(
 
     service = request.app.state.service
     try:
-        return alerts.decide(service, alert_id, actor=principal.user, role=principal.role, action=body.action, reason=body.reason, assignee=body.assignee)
+        return service.decide(alert_id, actor=principal.user, role=principal.role, action=body.action, reason=body.reason, assignee=body.assignee)
     except alerts.AlertNotFound as exc:
         raise HTTPException(404, detail=str(exc)) from None
     except DecisionError as exc:

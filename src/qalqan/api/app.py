@@ -43,6 +43,8 @@ from qalqan.api.lists import router as lists_router
 from qalqan.api.routes import router
 from qalqan.api.security import require, route_permissions
 from qalqan.api.subjects import router as subjects_router
+from qalqan.api.exchange import router as exchange_router
+from qalqan.api.taxii import router as taxii_router
 from qalqan.api.uploads import UPLOADS, BodyTooLarge, UploadDir
 
 if TYPE_CHECKING:
@@ -356,7 +358,7 @@ def create_app(
         log.info("removed %d upload(s) left by an earlier run", len(app.state.uploads.removed))
     app.state.jobs = JobRunner(service, private_dirs=_private_dirs(data))
     app.state.jobs.interrupt_unfinished()
-    for r in (router, lists_router, subjects_router, alerts_router, jobs_router, audit_router, admin_router):
+    for r in (router, lists_router, subjects_router, alerts_router, jobs_router, audit_router, admin_router, exchange_router, taxii_router):
         app.include_router(r)
     # Added innermost first: SecurityHeaders wraps CatchAll wraps BodyLimit wraps the routes.
     app.add_middleware(BodyLimit, limit=max_body_bytes, upload_limit=upload_max_bytes)

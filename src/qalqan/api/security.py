@@ -55,11 +55,18 @@ class Require:
         # A plain function: argon2 and the store are blocking, so FastAPI runs it in its thread pool.
         service = request.app.state.service
         key = (bearer.credentials if bearer is not None else api_key) or ""
+        basic_user = None
+        if not key:
+            basic_user, key = _basic(request)
         client, route = client_address(request), f"{request.method} {request.url.path}"
         try:
             principal = auth.check_key(service, key.strip(), client=client, route=route)
         except auth.Refused as exc:
             raise _refusal(exc) from None
+        if basic_user is not None and basic_user != principal.user:
+            # HTTP Basic (TAXII clients): the password is the key, the user name must be its holder's.
+            auth.record_denied(service, principal, f"HTTP Basic user {basic_user[:80]!r} is not the key's holder", client=client, route=route, permission=self.permission)
+            raise HTTPException(401, detail="invalid, unknown or revoked API key", headers=_UNAUTHORIZED_HEADERS)
         if not principal.allows(self.permission):
             reason = f"role {principal.role!r} may not do this (needs permission {self.permission!r})"
             auth.record_denied(service, principal, reason, client=client, route=route, permission=self.permission)
@@ -69,6 +76,23 @@ class Require:
 
     def __repr__(self) -> str:
         return f"require({self.permission!r})"
+
+
+def _basic(request: Request) -> tuple[str | None, str]:
+    """(user, key) from `Authorization: Basic ...` — how TAXII clients (taxii2-client, OpenCTI,
+    MISP) send credentials: the user name and, as the password, that user's API key."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic" or not value.strip():
+        return None, ""
+    import base64
+    import binascii
+
+    try:
+        user, sep, password = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None, ""
+    return (user, password) if sep else (None, "")
 
 
 def client_address(request: Request) -> str:

@@ -509,6 +509,7 @@ def lists_show(
 from qalqan.cli import admin as _admin  # noqa: E402,F401  users, keys, audit
 from qalqan.cli import monitor as _monitor  # noqa: E402,F401  subjects, alerts
 from qalqan.cli import store_lists as _store_lists  # noqa: E402,F401  lists import / versions / diff
+from qalqan.cli import exchange as _exchange  # noqa: E402,F401  partners, share, retract, sync, warnings
 
 def main() -> None:  # pragma: no cover - `python -m qalqan.cli`
     app()

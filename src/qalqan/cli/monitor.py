@@ -292,7 +292,7 @@ def alerts_decide(
 
     q = _service()
     try:
-        result = alerts.decide(q, alert_id, actor=as_user, action=action, reason=reason, assignee=assignee)
+        result = q.decide(alert_id, actor=as_user, action=action, reason=reason, assignee=assignee)
     except alerts.AlertNotFound as exc:
         _fail(str(exc), code=EXIT_FAILED)
     except alerts.DecisionError as exc:

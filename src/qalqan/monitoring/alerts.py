@@ -7,6 +7,7 @@ service (`qalqan.service.alerts`, `qalqan.service.hits`) stores what these funct
     open / escalated ──false_positive──> false_positive
     open / escalated ──close──> closed            ("not relevant", e.g. a customer relationship ended)
     open / escalated ──(system: entity delisted)──> closed_delisted
+    confirmed ──(system: partner's subject retracted)──> closed_delisted  (reason "retracted by originator")
     confirmed / false_positive / closed ──reopen──> open      (supervisor)
     open / escalated ──reassign──> (unchanged)                (supervisor)
 
@@ -93,6 +94,15 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
 
 #: The reason recorded when the system closes an alert on a delisted entity.
 DELISTED_REASON = "delisted on {date}"
+#: Lists built from a partner agency's shared subjects are named PARTNER_LIST_PREFIX + its org
+#: code; a subject leaving one was retracted by the partner that shared it.
+PARTNER_LIST_PREFIX = "partner-"
+RETRACTED_REASON = "retracted by originator"
+
+
+def removal_reason(list_name: str, date: str) -> str:
+    """Why alerts on an entity a new version removed are closed."""
+    return RETRACTED_REASON if list_name.startswith(PARTNER_LIST_PREFIX) else DELISTED_REASON.format(date=date)
 #: ... and when a subject is removed from the watched population.
 SUBJECT_REMOVED_REASON = "subject removed"
 #: Pseudo-action of those system decisions (not in TRANSITIONS: no user may take them).

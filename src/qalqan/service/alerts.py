@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from qalqan.monitoring.alerts import AlertStatus, DecisionError, transition
+from qalqan.monitoring.alerts import PARTNER_LIST_PREFIX, AlertStatus, DecisionError, transition
 from qalqan.service.common import PAGE_DEFAULT, Page, iso, page_bounds
 from qalqan.service.context import Context
-from qalqan.store.tables import Alert, Decision, EntityRecord, ListVersion, Subject, User
+from qalqan.store.tables import Alert, Decision, EntityRecord, ExchangeObject, ListVersion, Subject, User
 
 __all__ = ["AlertNotFound", "DecisionError", "PurposeRequired", "alert_summary", "decide", "get_alert", "list_alerts", "require_purpose"]
 
@@ -109,7 +109,24 @@ def _alert_detail(s: Session, alert: Alert) -> dict[str, Any]:
         .order_by(Alert.generation)
     ).all()
     out["other_generations"] = [{"id": i, "generation": g, "status": st, "trigger": t} for i, g, st, t in history]
+    out["shared_by"] = _shared_by(s, alert, record)
     return out
+
+
+def _shared_by(s: Session, alert: Alert, record: EntityRecord | None) -> dict[str, Any] | None:
+    """For an alert on a partner agency's subject: who shared it, under which TLP and
+    distribution (the analyst handles the alert accordingly). None for other lists."""
+    if not alert.list_name.startswith(PARTNER_LIST_PREFIX):
+        return None
+    stix_id = (record.data or {}).get("reference") if record is not None else None
+    row = (
+        s.execute(select(ExchangeObject).where(ExchangeObject.stix_id == stix_id, ExchangeObject.latest.is_(True))).scalar_one_or_none()
+        if stix_id
+        else None
+    )
+    if row is None:
+        return {"originator": alert.list_name[len(PARTNER_LIST_PREFIX):], "stix_id": stix_id}
+    return {"originator": row.originator, "stix_id": row.stix_id, "tlp": row.tlp, "distribution": row.distribution, "sharing_group": row.sharing_group, "revoked": row.revoked}
 
 
 def require_purpose(purpose: str) -> str:

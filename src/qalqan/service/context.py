@@ -9,6 +9,7 @@ wires them together is `service.core.Qalqan`, which nothing in `service/` import
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+import os
 from contextlib import contextmanager
 from typing import Any
 
@@ -38,8 +39,13 @@ class Context:
         config: MatchConfig | None = None,
         threshold: float | None = None,
         clock: Clock | None = None,
+        org: str | None = None,
+        org_name: str | None = None,
     ):
         self.db = db
+        #: This node's organisation for exchange with partners (QALQAN_ORG / QALQAN_ORG_NAME).
+        self.org = (org or os.environ.get("QALQAN_ORG", "").strip() or "local")
+        self.org_name = (org_name or os.environ.get("QALQAN_ORG_NAME", "").strip() or self.org)
         self.key = audit_key if audit_key is not None else audit_log.audit_key()
         self.config = config or load_config()
         self.threshold = self.config.threshold if threshold is None else threshold

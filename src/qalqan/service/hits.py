@@ -129,10 +129,13 @@ def apply_hits(session: Session, pending: Sequence[PendingHit], now: datetime) -
     return counts
 
 
-def close_alerts(session: Session, where: ColumnElement[bool], to_status: AlertStatus, reason: str, actor: str, now: datetime) -> list[Decision]:
-    """Close every active alert matching `where`: a Decision row each, by `actor` (returned, for
-    the caller's audit entry to bind)."""
-    alerts = session.execute(select(Alert).where(where, Alert.status.in_([s.value for s in ACTIVE])).order_by(Alert.id)).scalars().all()
+def close_alerts(session: Session, where: ColumnElement[bool], to_status: AlertStatus, reason: str, actor: str, now: datetime,
+                 *, confirmed_too: bool = False) -> list[Decision]:
+    """Close every active alert matching `where` (and confirmed ones too with `confirmed_too`:
+    a partner's retraction withdraws the subject a hit was confirmed on): a Decision row each,
+    by `actor` (returned, for the caller's audit entry to bind)."""
+    statuses = [s.value for s in ACTIVE] + ([AlertStatus.CONFIRMED.value] if confirmed_too else [])
+    alerts = session.execute(select(Alert).where(where, Alert.status.in_(statuses)).order_by(Alert.id)).scalars().all()
     made = []
     for alert in alerts:
         made.append(Decision(alert_id=alert.id, actor=actor, action=SYSTEM_CLOSE, from_status=alert.status, to_status=to_status.value, reason=reason, at=now))

@@ -28,7 +28,7 @@ from qalqan.monitoring.guard import DEFAULT_MAX_REMOVED_SHARE, Facts, Hold, hold
 from qalqan.service.context import Context
 from qalqan.service.records import Progress, compare, report, write_contents
 from qalqan.service.versions import NotFound, version_row
-from qalqan.sources.registry import read_list
+from qalqan.sources.registry import LoadedList, read_list
 from qalqan.store.tables import CODE, KEY, EntityRecord, ListSource, ListVersion
 
 #: Column sizes of `lists.name` and `lists.url` (store/tables.py).
@@ -170,6 +170,27 @@ def import_list(
     report(progress, "reading", 0, 1)
     loaded = read_list(spec, name=name)
     report(progress, "reading", 1, 1)
+    return import_loaded(ctx, loaded, actor=actor, source=source, etag=etag, last_modified=last_modified, progress=progress, force=force, reason=reason)
+
+
+def import_loaded(
+    ctx: Context,
+    loaded: LoadedList,
+    *,
+    actor: str,
+    source: str | None = None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    progress: Progress | None = None,
+    force: bool = False,
+    reason: str = "",
+    guarded: bool = True,
+) -> ImportResult:
+    """`import_list` for a list already read (`sources.registry.LoadedList`): a partner list
+    built from pulled STIX objects comes this way. `guarded=False` skips the import guard: a
+    partner's retraction is the originator's decision, not a suspicious drop to hold."""
+    if force and not reason.strip():
+        raise ValueError("forcing a held import live needs a reason")
     info = loaded.info
     list_name, origin = info.name, source or info.source
     keyed = stable_keys(loaded.entities)
@@ -191,7 +212,7 @@ def import_list(
         held: list[Hold] = []
         if live is not None:
             facts = Facts(live.total, len(cmp.removed), live.published, info.published, live.format, info.format)
-            held = holds(facts, max_removed_share())
+            held = holds(facts, max_removed_share()) if guarded else []
         status = PENDING if held and not force else ACCEPTED
 
         src = _upsert_source(ctx, session, src, info, url, etag, last_modified)

@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from qalqan.monitoring.alerts import DELISTED_REASON, AlertStatus, Trigger
+from qalqan.monitoring.alerts import PARTNER_LIST_PREFIX, AlertStatus, Trigger, removal_reason
 from qalqan.monitoring.rescreen import Prefilter, changes_matching, delta_screener
 from qalqan.service.common import LOOKUP_CHUNK, chunks
 from qalqan.service.context import SYSTEM, Context
@@ -175,10 +175,10 @@ def on_new_version(ctx: Context, version_id: int, *, actor: str, workers: int | 
     closed: list[Decision] = []
     with ctx.transaction() as s:
         if removed:
-            reason = DELISTED_REASON.format(date=_delisted_date(version))
+            reason = removal_reason(version.list_name, _delisted_date(version))
             for chunk in chunks([r.key for r in removed], LOOKUP_CHUNK):
                 where = (Alert.list_name == version.list_name) & Alert.entity_key.in_(chunk)
-                closed += close_alerts(s, where, AlertStatus.CLOSED_DELISTED, reason, SYSTEM, now)
+                closed += close_alerts(s, where, AlertStatus.CLOSED_DELISTED, reason, SYSTEM, now, confirmed_too=version.list_name.startswith(PARTNER_LIST_PREFIX))
         summary.closed_delisted = len(closed)
         counts = apply_hits(s, pending, now)
         summary.alerts_new, summary.alerts_updated = counts.new, counts.updated

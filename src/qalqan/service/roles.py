@@ -6,7 +6,11 @@ decisions each role may take is `monitoring.alerts.ROLE_ACTIONS`.
 - supervisor: as analyst, and reassign / reopen alerts, and manage the watched population;
 - admin: everything an analyst or supervisor may, and lists, users and keys;
 - auditor: the audit log only (read and verify). Admins do not read the audit log: the auditor
-  reviews what admins do.
+  reviews what admins do;
+- liaison: the liaison officer who speaks for this node to partner agencies: publishes subjects,
+  warnings and documents, retracts them, decides partners' proposals; reads what partners sent;
+- partner: a partner agency's TAXII client: reads the TAXII collection (through the egress
+  filter) and nothing else.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 ANALYST, SUPERVISOR, ADMIN, AUDITOR = "analyst", "supervisor", "admin", "auditor"
-ROLES = (ANALYST, SUPERVISOR, ADMIN, AUDITOR)
+LIAISON, PARTNER = "liaison", "partner"
+ROLES = (ANALYST, SUPERVISOR, ADMIN, AUDITOR, LIAISON, PARTNER)
 
 _STAFF = frozenset({ANALYST, SUPERVISOR, ADMIN})
 _SUPERVISORS = frozenset({SUPERVISOR, ADMIN})
@@ -33,7 +38,15 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "jobs:read": _SUPERVISORS,  # the roles that can start jobs (subject and list imports)
     "users:admin": _ADMINS,
     "audit:read": frozenset({AUDITOR}),
-    "docs:read": frozenset(ROLES),  # the API description: any user, but not the public
+    "docs:read": frozenset(ROLES) - {PARTNER},  # the API description: any user, but not the public
+    # Exchange with partner agencies: analysts read and acknowledge, the liaison officer publishes,
+    # the admin manages partners and sharing groups; a partner's client reads TAXII only.
+    "exchange:read": _STAFF | {LIAISON},
+    "exchange:ack": _STAFF | {LIAISON},
+    "exchange:publish": frozenset({LIAISON}),
+    "exchange:sync": frozenset({LIAISON, ADMIN}),
+    "exchange:admin": _ADMINS,
+    "taxii:read": frozenset({PARTNER}),
 }
 
 

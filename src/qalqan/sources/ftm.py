@@ -162,6 +162,13 @@ def _entity(data: dict[str, Any], line_no: int, file: str, report: Report, list_
     )
 
 
+def entity_from_dict(data: dict[str, Any], list_name: str, *, source: str = "input") -> tuple[Entity | None, Report]:
+    """One FtM entity (a dict as in FtM JSON lines) as our Entity, with the report of what was
+    wrong with it (None when it cannot be used: unknown schema, no id, no name)."""
+    report = Report()
+    return _entity(data, 1, source, report, list_name, Counter()), report
+
+
 def read(path: Path, report: Report, list_name: str | None = None) -> Parsed:
     file = str(path)
     name = list_name or path.stem

@@ -280,3 +280,125 @@ class Job(Base):
     created_by: Mapped[str] = mapped_column(String(KEY))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# --- Exchange with partner agencies (service/exchange.py; docs/exchange.md) ---------------------
+
+
+class ExchangePartner(Base):
+    """A partner organisation: who it is on the wire (its STIX identity), how it reads from us
+    (the local user of role "partner" whose API key its TAXII client sends), and where we pull
+    from it (its TAXII API root and collection, with the credential we send)."""
+
+    __tablename__ = "exchange_partners"
+
+    org: Mapped[str] = mapped_column(String(64), primary_key=True)  # short code, e.g. "kg-border"
+    name: Mapped[str] = mapped_column(String(KEY))
+    identity_id: Mapped[str] = mapped_column(String(KEY), unique=True)  # its STIX identity ("identity--...")
+    user: Mapped[str | None] = mapped_column(String(KEY))  # local user (role partner) it authenticates as
+    url: Mapped[str | None] = mapped_column(String(1000))  # its TAXII 2.1 API root, pulled by `sync`
+    collection: Mapped[str | None] = mapped_column(String(KEY))  # collection id there (None: the first readable)
+    #: What we send when we pull: "user:secret" (HTTP Basic), a bearer token, or "env:NAME" (read
+    #: from the environment at sync time, so the secret need not sit in the database).
+    credential: Mapped[str | None] = mapped_column(Text)
+    community: Mapped[bool] = mapped_column(Boolean, default=False)  # a member of this node's community
+    connected: Mapped[bool] = mapped_column(Boolean, default=True)  # a connected partner node
+    relay: Mapped[bool] = mapped_column(Boolean, default=False)  # may serve objects made by other organisations
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    added_by: Mapped[str] = mapped_column(String(KEY))
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SharingGroupRow(Base):
+    """A named set of member organisations (members need not see each other: the member list
+    never goes on the wire)."""
+
+    __tablename__ = "exchange_groups"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    members: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_by: Mapped[str] = mapped_column(String(KEY))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ExchangeObject(Base):
+    """One version of one STIX object this node holds: made here (source NULL) or pulled from a
+    partner; with the policy the egress filter reads (never sent: members and recipients)."""
+
+    __tablename__ = "exchange_objects"
+    __table_args__ = (
+        UniqueConstraint("stix_id", "version"),
+        Index("ix_exchange_objects_added", "date_added", "id"),
+        Index("ix_exchange_objects_type", "type", "originator"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    stix_id: Mapped[str] = mapped_column(String(KEY))
+    version: Mapped[str] = mapped_column(String(CODE))  # `modified` (or `created`), as written
+    type: Mapped[str] = mapped_column(String(CODE))
+    kind: Mapped[str] = mapped_column(String(CODE), default="")  # subject | group | warning | document | indicator | sighting | ack | proposal | other
+    originator: Mapped[str] = mapped_column(String(64))  # org code of created_by_ref
+    source: Mapped[str | None] = mapped_column(String(64))  # partner it was pulled from (NULL: made here)
+    distribution: Mapped[str] = mapped_column(String(CODE))
+    sharing_group: Mapped[str | None] = mapped_column(String(64))
+    tlp: Mapped[str] = mapped_column(String(CODE))
+    recipients: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    hops: Mapped[int] = mapped_column(Integer, default=0)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The newest version of its object on this node (TAXII's default `match[version]=last`).
+    latest: Mapped[bool] = mapped_column(Boolean, default=True)
+    refs: Mapped[str] = mapped_column(String(KEY), default="")  # object_ref / sighting_of_ref it is about
+    date_added: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Tombstone(Base):
+    """A retracted object: an older copy of it is never imported again."""
+
+    __tablename__ = "exchange_tombstones"
+
+    stix_id: Mapped[str] = mapped_column(String(KEY), primary_key=True)
+    originator: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(CODE))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SyncState(Base):
+    """Where the pull from a partner stands: the last X-TAXII-Date-Added-Last seen (resumes there)."""
+
+    __tablename__ = "exchange_sync"
+
+    partner: Mapped[str] = mapped_column(String(64), primary_key=True)
+    added_after: Mapped[str | None] = mapped_column(String(CODE))
+    last_run: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_ok: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    pulled: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Acknowledgement(Base):
+    """A partner's (or our own) acknowledgement of a warning or of a retraction."""
+
+    __tablename__ = "exchange_acks"
+    __table_args__ = (UniqueConstraint("object_id", "kind", "org"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    object_id: Mapped[str] = mapped_column(String(KEY))  # the warning or retracted object
+    kind: Mapped[str] = mapped_column(String(CODE))  # "warning" | "retraction"
+    org: Mapped[str] = mapped_column(String(64))
+    note_id: Mapped[str | None] = mapped_column(String(KEY))
+    by: Mapped[str | None] = mapped_column(String(KEY))  # local user, for our own acks
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Escalation(Base):
+    """A warning a recipient did not acknowledge by its deadline (recorded once, audited)."""
+
+    __tablename__ = "exchange_escalations"
+    __table_args__ = (UniqueConstraint("object_id", "org"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    object_id: Mapped[str] = mapped_column(String(KEY))
+    org: Mapped[str] = mapped_column(String(64))
+    deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
