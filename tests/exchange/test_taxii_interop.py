@@ -3,6 +3,8 @@
 - `taxii2-client` (the OASIS client library) reads our server: discovery, API root,
   collections, objects paged with `next`, one object, its versions, the manifest; HTTP Basic
   and Bearer; 401, 403, 406 as the spec says;
+- and writes to it: a partner adds its own objects (202 and a status resource, read back), a
+  forged one is refused whole (403), a staff key 403, another media type 415;
 - our pull reads medallion (the OASIS reference server, memory backend) loaded with the STIX 2.1
   examples in ../shared/data/messages/stix21/ through taxii2-client's add_objects, resumably.
 """
@@ -23,12 +25,15 @@ import httpx
 import pytest
 import requests
 import uvicorn
+from sqlalchemy import select
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
 from qalqan.api import create_app
+from qalqan.exchange import stix
 from qalqan.service import exchange, users
 from qalqan.service.core import Qalqan
 from qalqan.store.db import Database
+from qalqan.store.tables import AuditEntry
 
 
 
@@ -82,7 +87,7 @@ def test_taxii2_client_reads_our_server(node: dict[str, Any]) -> None:
     assert isinstance(root, ApiRoot)
     assert "application/taxii+json;version=2.1" in root.versions
     (collection,) = root.collections
-    assert collection.can_read and not collection.can_write
+    assert collection.can_read and collection.can_write
     # Paged with next: 7 warnings + 7 indicators; the retracted warning's newest version only.
     pages = list(as_pages(collection.get_objects, per_request=3))
     assert len(pages) >= 5
@@ -118,7 +123,8 @@ def test_our_server_says_no_as_the_spec_says(node: dict[str, Any]) -> None:
     assert ok.status_code == 200 and ok.headers["content-type"].startswith("application/taxii+json")
     assert ok.headers["X-TAXII-Date-Added-First"] <= ok.headers["X-TAXII-Date-Added-Last"]
     assert httpx.get(col + "objects/", headers={"Accept": "text/html"}, auth=("partner-kg-border", node["key"])).status_code == 406
-    assert httpx.post(col + "objects/", headers=headers, auth=("partner-kg-border", node["key"]), json={"objects": []}).status_code == 403
+    # Writing needs the TAXII media type (httpx's json= sends application/json).
+    assert httpx.post(col + "objects/", headers=headers, auth=("partner-kg-border", node["key"]), json={"objects": []}).status_code == 415
     assert httpx.get(col + "objects/", params={"limit": "many"}, headers=headers, auth=("partner-kg-border", node["key"])).status_code == 400
     # The outsider (not in the sharing group) sees the collection but nothing in it.
     out = httpx.get(col + "objects/", headers=headers, auth=("partner-uz-fiu", node["outsider"]))
@@ -127,6 +133,68 @@ def test_our_server_says_no_as_the_spec_says(node: dict[str, Any]) -> None:
     users.create_user(node["service"], "ana", "analyst", actor="setup")
     staff = users.create_key(node["service"], "ana", actor="setup")
     assert httpx.get(base, headers={**headers, "Authorization": f"Bearer {staff}"}).status_code == 403
+
+
+def test_taxii2_client_writes_to_our_server(node: dict[str, Any]) -> None:
+    service = node["service"]
+    server = Server(node["url"], user="partner-kg-border", password=node["key"])
+    root = server.default
+    (collection,) = root.collections
+    assert collection.can_write
+    kg = exchange.identity_id("kg-border")
+    ind = stix.indicator("domain", "c2.example.org", created_by=kg, valid_from=datetime(2026, 11, 1, tzinfo=UTC))
+    status = collection.add_objects(stix.bundle([ind]))
+    assert status.status == "complete"
+    assert (status.total_count, status.success_count, status.failure_count, status.pending_count) == (1, 1, 0, 0)
+    assert status.successes == [{"id": ind["id"], "version": ind["modified"]}]
+    again = root.get_status(status.id)
+    assert again.id == status.id and again.success_count == 1 and again.successes == status.successes
+    status.refresh()  # the status URL taxii2-client derives from the collection's
+    assert status.success_count == 1
+    (held,) = [o for o in exchange.list_objects(service, originator="kg-border") if o["id"] == ind["id"]]
+    assert held["source"] == "kg-border" and held["kind"] == "indicator"
+    # A pushed subject is taken in as a pulled one: it becomes the partner's list (and is screened).
+    entity = exchange.entity_from_ftm(service, {"schema": "Person", "properties": {"name": ["Abdulla Karimov"], "birthDate": ["1991-04-17"]}})
+    subject = stix.subject_to_stix(entity, created_by=kg)
+    assert collection.add_objects(stix.bundle([subject])).success_count == 1
+    assert exchange.partner_list_name("kg-border") in service.live_versions()
+    # The write is audited, with the partner and a purpose.
+    with service.db.session() as s:
+        entry = s.execute(select(AuditEntry).where(AuditEntry.action == "taxii.add_objects").order_by(AuditEntry.seq)).scalars().first()
+        assert entry.actor == "partner-kg-border" and entry.target == "partner:kg-border" and entry.purpose
+    # Another partner does not see that status.
+    other = ApiRoot(root.url, user="partner-uz-fiu", password=node["outsider"])
+    with pytest.raises(requests.HTTPError) as nf:
+        other.get_status(status.id)
+    assert nf.value.response.status_code == 404
+
+    base = node["url"]
+    col = f"{base}api/collections/{exchange.COLLECTION_ID}/objects/"
+    taxii = {"Accept": "application/taxii+json;version=2.1", "Content-Type": "application/taxii+json;version=2.1"}
+    auth = ("partner-kg-border", node["key"])
+    # A forged object (made "by" another organisation) refuses the request whole: nothing stored.
+    forged = stix.indicator("domain", "forged.example.org", created_by=exchange.identity_id("uz-fiu"), valid_from=datetime(2026, 11, 1, tzinfo=UTC))
+    honest = stix.indicator("domain", "honest.example.org", created_by=kg, valid_from=datetime(2026, 11, 1, tzinfo=UTC))
+    with pytest.raises(requests.HTTPError) as refused:
+        collection.add_objects({"objects": [honest, forged]})
+    assert refused.value.response.status_code == 403
+    assert refused.value.response.json()["http_status"] == "403"
+    ids = {o["id"] for o in exchange.list_objects(service, limit=10_000)}
+    assert forged["id"] not in ids and honest["id"] not in ids
+    # Malformed, and another media type.
+    assert httpx.post(col, headers=taxii, auth=auth, content=b"{not json").status_code == 400
+    assert httpx.post(col, headers={**taxii, "Content-Type": "application/json"}, auth=auth, content=_json({"objects": [honest]})).status_code == 415
+    assert httpx.post(col, headers={**taxii, "Content-Type": "application/taxii+json;version=2.0"}, auth=auth, content=_json({"objects": [honest]})).status_code == 415
+    assert honest["id"] not in {o["id"] for o in exchange.list_objects(service, limit=10_000)}
+    # A staff key may not write.
+    users.create_user(service, "ana", "analyst", actor="setup")
+    staff = users.create_key(service, "ana", actor="setup")
+    assert httpx.post(col, headers={**taxii, "Authorization": f"Bearer {staff}"}, content=_json({"objects": [honest]})).status_code == 403
+    assert honest["id"] not in {o["id"] for o in exchange.list_objects(service, limit=10_000)}
+
+
+def _json(body: Any) -> bytes:
+    return json.dumps(body).encode()
 
 
 # --- medallion ---------------------------------------------------------------------------------

@@ -3,8 +3,10 @@
 One API root (`/taxii2/api/`) with one collection; every partner sees its own view of it, cut
 by the egress filter (`service.exchange.serve`). Authentication is a partner user's API key,
 as `Authorization: Bearer <key>` or HTTP Basic (user name, and the key as the password), which
-is how TAXII clients send credentials. Every read is audited. The collection is read-only
-(`can_write: false`): partners publish on their own node, and we pull from it.
+is how TAXII clients send credentials. Every read and write is audited. A partner may also
+write (`can_write: true`): objects it POSTs (made by it; a relay's as for a pull) are taken in
+exactly as a pulled page (`service.exchange.add_objects` → `ingest`), all or nothing, and
+answered 202 with a status resource, read back at `/taxii2/api/status/{id}/` (§4.3, §5.4).
 
 Media type `application/taxii+json;version=2.1` in both directions (a request that accepts
 neither it nor `*/*` gets 406); paging by `limit` and `next` with the X-TAXII-Date-Added-First
@@ -18,10 +20,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 import orjson
 
-from qalqan.api.security import require
+from qalqan.api.security import optional_purpose, require
 from qalqan.exchange import taxii as tx
 from qalqan.service import exchange
 from qalqan.service.roles import Principal
@@ -29,7 +32,7 @@ from qalqan.service.roles import Principal
 router = APIRouter(prefix="/taxii2", tags=["TAXII 2.1"])
 
 READ = Depends(require("taxii:read"))
-#: Most bytes one request to the API root may carry (POST is refused anyway).
+#: Most bytes one request to the API root may carry (a larger POST gets 413).
 MAX_CONTENT_LENGTH = 10_000_000
 
 
@@ -103,13 +106,13 @@ def collections(request: Request, principal: Annotated[Principal, READ]) -> Resp
     org, err = _check(request, principal)
     if err is not None:
         return err
-    return _taxii({"collections": [exchange.collection_info()] if org is not None else []})
+    return _taxii({"collections": [exchange.collection_info(can_write=True)] if org is not None else []})
 
 
 @router.get("/api/collections/{collection_id}/", summary="TAXII collection")
 def collection(request: Request, collection_id: str, principal: Annotated[Principal, READ]) -> Response:
     _org, err = _check(request, principal, collection_id)
-    return err if err is not None else _taxii(exchange.collection_info())
+    return err if err is not None else _taxii(exchange.collection_info(can_write=True))
 
 
 def _serve(request: Request, principal: Principal, collection_id: str, *, object_id: str | None = None, versions: bool = False, what: str = "objects") -> exchange.Served | Response:
@@ -137,12 +140,62 @@ def get_objects(request: Request, collection_id: str, principal: Annotated[Princ
     return _taxii(body, headers=_headers(served))
 
 
-@router.post("/api/collections/{collection_id}/objects/", summary="TAXII add objects (refused: the collection is read-only)")
-def add_objects(request: Request, collection_id: str, principal: Annotated[Principal, READ]) -> Response:
-    _org, err = _check(request, principal, collection_id)
+def _content_type_ok(request: Request) -> bool:
+    parts = [p.strip().replace(" ", "").lower() for p in request.headers.get("content-type", "").split(";")]
+    if parts[0] != "application/taxii+json":
+        return False
+    versions = [p.split("=", 1)[1] for p in parts[1:] if p.startswith("version=")]
+    return all(v == "2.1" for v in versions)
+
+
+@router.post("/api/collections/{collection_id}/objects/", status_code=202, summary="TAXII add objects (a partner's own objects)")
+async def add_objects(request: Request, collection_id: str, principal: Annotated[Principal, READ], purpose: Annotated[str, Depends(optional_purpose)]) -> Response:
+    """An envelope of objects made by the partner (`Content-Type: application/taxii+json;version=2.1`),
+    taken in all or nothing; 202 with the status resource. 415 another media type, 413 larger
+    than max_content_length, 400 malformed, 403 an object in another organisation's name."""
+    service = request.app.state.service
+    org, err = await run_in_threadpool(_check, request, principal, collection_id)
     if err is not None:
         return err
-    return _error(403, "Forbidden", "this collection is read-only (can_write false): publish on your own node; we pull from it")
+    assert org is not None
+    if not _content_type_ok(request):
+        return _error(415, "Unsupported Media Type", f"add objects as {tx.TAXII_MEDIA} (an envelope of objects)")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_CONTENT_LENGTH:
+        return _error(413, "Payload Too Large", f"request of {int(declared):,} bytes is larger than max_content_length {MAX_CONTENT_LENGTH:,}")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_CONTENT_LENGTH:
+            return _error(413, "Payload Too Large", f"request is larger than max_content_length {MAX_CONTENT_LENGTH:,} bytes")
+    from qalqan.service.audit import input_hash
+
+    def work() -> Response:
+        try:
+            objects = exchange.parse_wire(body)
+            status = exchange.add_objects(service, org, objects, actor=principal.user, purpose=purpose, input_hash=input_hash(body))
+        except exchange.IngestError as exc:
+            titles = {400: "Bad Request", 403: "Forbidden", 413: "Payload Too Large"}
+            code = exc.status if exc.status in titles else 400
+            return _error(code, titles[code], str(exc))
+        except exchange.ExchangeError as exc:
+            return _error(400, "Bad Request", str(exc))
+        return _taxii(status, 202)
+
+    return await run_in_threadpool(work)
+
+
+@router.get("/api/status/{status_id}/", summary="TAXII get status")
+@router.get("/api/status/{status_id}", include_in_schema=False)
+def get_status(request: Request, status_id: str, principal: Annotated[Principal, READ]) -> Response:
+    """The status resource of an add-objects request, to the partner that made it (404 otherwise)."""
+    org, err = _check(request, principal)
+    if err is not None:
+        return err
+    status = exchange.get_status(request.app.state.service, org, status_id, actor=principal.user) if org is not None else None
+    if status is None:
+        return _error(404, "Not Found", f"no status {status_id!r} of yours")
+    return _taxii(status)
 
 
 @router.get("/api/collections/{collection_id}/manifest/", summary="TAXII get object manifests")

@@ -22,7 +22,7 @@ What a node exchanges, and the STIX it becomes:
 
 Every object carries TLP 2.0 marking references (the OASIS marking definitions in `TLP_MARKINGS`)
 and our *distribution* extension (MISP's distribution level, sharing group and hop count:
-`with_distribution`, `distribution_of`). Our four extension definitions are published objects
+`with_distribution`, `distribution_of`). Our six extension definitions are published objects
 (`EXTENSION_DEFINITIONS`) whose JSON schemas are committed under ``docs/stix/``.
 
 Objects are plain JSON-able dicts (what the store keeps and the wire carries). Pure functions,
@@ -622,6 +622,9 @@ def _check_extensions(obj: Mapping[str, Any], oid: str) -> None:
     ext = obj.get("extensions") or {}
     if not isinstance(ext, Mapping):
         raise StixError(f"object {oid}: extensions must be an object", object_id=oid, field="extensions")
+    for key in (SUBJECT_EXT, WARNING_EXT, ACK_EXT, PROPOSAL_EXT, DOCUMENT_EXT, DISTRIBUTION_EXT):
+        if key in ext and not isinstance(ext[key], Mapping):
+            raise StixError(f"object {oid}: extension {key} must be an object", object_id=oid, field="extensions")
     if SUBJECT_EXT in ext:
         if obj.get("type") != "identity":
             raise StixError(f"object {oid}: the subject extension belongs on an identity", object_id=oid, field="extensions")
@@ -660,11 +663,11 @@ def parse_object(raw: Any, *, max_bytes: int = 1_000_000) -> dict[str, Any]:
     size = len(orjson.dumps(raw))
     if size > max_bytes:
         raise StixError(f"object {oid} is {size:,} bytes, larger than {max_bytes:,}", object_id=oid, field="object")
+    _check_extensions(raw, oid)
     try:
         stix2.parse(dict(raw), allow_custom=True, version="2.1")
-    except (_Stix2Error, ValueError, TypeError, KeyError) as exc:
+    except (_Stix2Error, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise StixError(f"object {oid}: {exc}", object_id=oid, field=getattr(exc, "prop_name", "") or "") from None
-    _check_extensions(raw, oid)
     return dict(raw)
 
 

@@ -86,7 +86,8 @@ class Qalqan(Context):
             self.import_partner_list(org, actor=actor)
         return summary
 
-    def sync(self, partners: Sequence[str] | None = None, *, actor: str = SYSTEM, page_size: int = taxii_client.PAGE_SIZE, transport: Any = None) -> dict[str, Any]:
+    def sync(self, partners: Sequence[str] | None = None, *, actor: str = SYSTEM, page_size: int = taxii_client.PAGE_SIZE, transport: Any = None,
+             timeout: float = taxii_client.TIMEOUT) -> dict[str, Any]:
         """Pull from every partner with a TAXII url (or those named), resuming where the last pull
         stopped; a partner that fails is recorded and the others still pulled. Then escalate our
         warnings whose acknowledgement deadline passed."""
@@ -104,7 +105,7 @@ class Qalqan(Context):
 
             try:
                 result = taxii_client.pull(partner.url or "", collection=partner.collection, added_after=state.added_after, on_page=on_page,
-                                           user=user, password=password, token=token, page_size=page_size, transport=transport)
+                                           user=user, password=password, token=token, page_size=page_size, transport=transport, timeout=timeout)
                 out[org] = {"ok": True, "pages": result.pages, "objects": result.objects, "cursor": result.cursor, "pages_detail": result.summaries}
             except (taxii_client.PullError, exchange.ExchangeError) as exc:
                 exchange.save_cursor(self, org, added_after=None, pulled=0, ok=False, error=str(exc))

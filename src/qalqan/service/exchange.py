@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -40,6 +41,7 @@ from qalqan.store.tables import (
     Escalation,
     ExchangeObject,
     ExchangePartner,
+    ExchangeStatus,
     SharingGroupRow,
     SyncState,
     Tombstone,
@@ -920,6 +922,51 @@ def parse_wire(data: bytes) -> list[dict[str, Any]]:
         raise IngestError(str(exc), status=status) from None
 
 
-def collection_info() -> dict[str, Any]:
+def collection_info(*, can_write: bool = False) -> dict[str, Any]:
+    """The collection resource; `can_write` true for a partner, who may add objects made by it."""
     return {"id": COLLECTION_ID, "title": COLLECTION_TITLE, "description": "What this node shares with you, filtered by its sharing policy",
-            "can_read": True, "can_write": False, "media_types": [tx.STIX_MEDIA]}
+            "can_read": True, "can_write": can_write, "media_types": [tx.STIX_MEDIA]}
+
+
+# --- push: what a partner adds to our collection (TAXII add objects) -------------------------
+
+
+def add_objects(ctx: Context, partner: str, objects: Sequence[Mapping[str, Any]], *, actor: str, purpose: str = "", input_hash: str = "") -> dict[str, Any]:
+    """Objects partner `partner` POSTs to our collection: taken in exactly as a pulled page
+    (`ingest`: all or nothing, the same forged-origin rules; through the composition's
+    `Qalqan.ingest` where there is one, so shared subjects become its partner list and are
+    screened), then recorded as a TAXII 2.1 status resource (§4.3.1), which is returned. A
+    refused request (IngestError) is audited and re-raised; no status is kept for it."""
+    requested = ctx.clock.now()
+    purpose = purpose or f"TAXII add objects by partner {partner}"
+    run = getattr(ctx, "ingest", None)
+    try:
+        summary: IngestSummary = run(partner, objects, actor=actor) if callable(run) else ingest(ctx, partner, objects, actor=actor)
+    except ExchangeError as exc:
+        with ctx.transaction() as s:
+            ctx.audit(s, actor=actor, action="taxii.add_objects.refused", target=f"partner:{partner}", purpose=purpose, input_hash=input_hash,
+                      detail={"received": len(objects), "status": getattr(exc, "status", 400), "object": getattr(exc, "object_id", ""), "error": str(exc)[:500]})
+        raise
+    status_id = str(uuid.uuid4())
+    successes = [{"id": str(o.get("id", "")), "version": _version(o)} for o in objects]
+    status = {
+        "id": status_id, "status": "complete", "request_timestamp": tx.format_timestamp(requested.astimezone(UTC)),
+        "total_count": len(objects), "success_count": len(successes), "successes": successes,
+        "failure_count": 0, "failures": [], "pending_count": 0, "pendings": [],
+    }
+    with ctx.transaction() as s:
+        s.add(ExchangeStatus(id=status_id, partner=partner, requested_at=requested, total=len(objects), success=len(successes), failure=0, data=status))
+        ctx.audit(s, actor=actor, action="taxii.add_objects", target=f"partner:{partner}", purpose=purpose,
+                  input_hash=input_hash, detail={"status": status_id, **summary.as_dict()})
+    return status
+
+
+def get_status(ctx: Context, partner: str, status_id: str, *, actor: str) -> dict[str, Any] | None:
+    """The status resource of an add-objects request, for the partner that made it (None for
+    anyone else, or no such request); the read is audited."""
+    with ctx.transaction() as s:
+        row = s.get(ExchangeStatus, status_id[:64])
+        if row is None or row.partner != partner:
+            return None
+        ctx.audit(s, actor=actor, action="taxii.status", target=f"partner:{partner}", detail={"status": status_id})
+        return dict(row.data)

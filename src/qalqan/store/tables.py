@@ -402,3 +402,18 @@ class Escalation(Base):
     org: Mapped[str] = mapped_column(String(64))
     deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ExchangeStatus(Base):
+    """The TAXII 2.1 status resource of one add-objects request a partner made (§4.3): what it
+    pushed and how it went; read back only by that partner at /taxii2/api/status/{id}/."""
+
+    __tablename__ = "exchange_status"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # a UUID
+    partner: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    success: Mapped[int] = mapped_column(Integer, default=0)
+    failure: Mapped[int] = mapped_column(Integer, default=0)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)  # the status resource as served
