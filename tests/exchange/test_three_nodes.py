@@ -246,3 +246,40 @@ def test_bad_pages_and_forged_origin_store_nothing(nodes: dict[str, Node]) -> No
         b.service.ingest("kz-ctc", [good, forged])
     assert err.value.status == 403 and err.value.field == "created_by_ref"
     assert len(_objects(b, "indicator")) == 0 and len(_objects(b, "warning")) == before
+
+
+def test_a_partner_proposes_and_only_the_originator_answers(nodes: dict[str, Node]) -> None:
+    a, b = nodes["kz-ctc"], nodes["kg-border"]
+    r = a.http("liaison", "POST", "/exchange/subjects", json={"entity": SUBJECT, "marking": {"tlp": "amber", "distribution": "sharing-group", "group": "ftf-ab"}})
+    subject_id = r.json()["id"]
+    assert _sync(b)["kz-ctc"]["ok"] is True
+    # B may not edit A's subject; it proposes a change instead.
+    r = b.http("analyst", "POST", "/exchange/proposals", json={"id": subject_id, "changes": {"status": "detained"}, "comment": "Detained at Manas airport"})
+    assert r.status_code == 200, r.text
+    proposal_id = r.json()["id"]
+    # B cannot answer its own proposal (it did not make the subject), nor can anyone before A has it.
+    assert b.http("liaison", "POST", f"/exchange/proposals/{proposal_id}/answer", json={"answer": "accepted"}).status_code in (403, 422)
+    assert _sync(a)["kg-border"]["ok"] is True
+    assert [p["id"] for p in _objects(a, "proposal")] == [proposal_id]
+    # An analyst may not answer; the liaison officer does, once.
+    assert a.http("analyst", "POST", f"/exchange/proposals/{proposal_id}/answer", json={"answer": "accepted"}).status_code == 403
+    r = a.http("liaison", "POST", f"/exchange/proposals/{proposal_id}/answer", json={"answer": "accepted", "comment": "Status will be updated"})
+    assert r.status_code == 200, r.text
+    assert a.http("liaison", "POST", f"/exchange/proposals/{proposal_id}/answer", json={"answer": "rejected"}).status_code == 422
+    # The answer reaches B; the subject itself is unchanged until A publishes a new version.
+    assert _sync(b)["kz-ctc"]["ok"] is True
+    answers = [p for p in _objects(b, "proposal") if p["object"]["object_refs"] == [proposal_id]]
+    assert len(answers) == 1 and answers[0]["object"]["extensions"][stix_ext()]["answer"] == "accepted"
+    assert _objects(b, "subject")[0]["object"]["extensions"][subject_ext()]["status"] == "suspected"
+
+
+def stix_ext() -> str:
+    from qalqan.exchange import stix
+
+    return stix.PROPOSAL_EXT
+
+
+def subject_ext() -> str:
+    from qalqan.exchange import stix
+
+    return stix.SUBJECT_EXT

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -210,6 +210,21 @@ def retraction(principal: Annotated[Principal, Depends(require("exchange:read"))
 def propose(principal: Annotated[Principal, Depends(require("exchange:ack"))], request: Request, body: ProposalIn) -> dict[str, Any]:
     try:
         return {"id": exchange.propose(_svc(request), body.id, body.changes, body.comment, actor=principal.user)}
+    except _ERRORS as exc:
+        raise _bad(exc) from None
+
+
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answer: Literal["accepted", "rejected"]
+    comment: str = ""
+
+
+@router.post("/proposals/{note_id}/answer", summary="Accept or reject a partner's proposal about one of our objects")
+def answer_proposal(principal: Annotated[Principal, Depends(require("exchange:publish"))], request: Request, note_id: str, body: AnswerIn) -> dict[str, Any]:
+    try:
+        return {"id": exchange.answer_proposal(_svc(request), note_id, body.answer, actor=principal.user, comment=body.comment)}
     except _ERRORS as exc:
         raise _bad(exc) from None
 

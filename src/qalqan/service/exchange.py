@@ -847,6 +847,32 @@ def propose(ctx: Context, stix_id: str, changes: Mapping[str, Any], comment: str
     return str(note["id"])
 
 
+def answer_proposal(ctx: Context, note_id: str, answer: str, *, actor: str, comment: str = "") -> str:
+    """The originator's answer (accepted / rejected) to a partner's proposal about one of our
+    objects, sent to the proposer alone. Accepting records the decision; the originator then
+    publishes the change itself (only it edits its objects)."""
+    if answer not in ("accepted", "rejected"):
+        raise ExchangeError(f"answer {answer!r}: accepted or rejected", field="answer")
+    me = node_org(ctx)
+    with ctx.db.session() as s:
+        row = _latest_row(s, note_id)
+        if row is None or row.kind != "proposal" or row.source is None:
+            raise ExchangeError(f"no proposal {note_id!r} received from a partner", field="id")
+        if (row.data.get("extensions") or {}).get(stix.PROPOSAL_EXT, {}).get("answer"):
+            raise ExchangeError(f"{note_id} is an answer, not a proposal", field="id")
+        target = _latest_row(s, row.refs) if row.refs else None
+        if target is None or target.originator != me or target.source is not None:
+            raise NotOriginator(f"{note_id} proposes a change to {row.refs or '?'}, which this node did not make", field="id")
+        if s.execute(select(ExchangeObject.id).where(ExchangeObject.kind == "proposal", ExchangeObject.refs == note_id, ExchangeObject.source.is_(None))).first():
+            raise ExchangeError(f"proposal {note_id} is already answered", field="id")
+        proposer = row.originator
+    note = stix.proposal_note(created_by=identity_id(me), object_ref=note_id, changes={}, comment=comment or answer, answer=answer)
+    note["object_marking_refs"] = [stix.TLP_MARKINGS["amber+strict"]["id"]]
+    marking = policy.Marking(originator=me, distribution=policy.Distribution.ALL, tlp=policy.TLP.AMBER_STRICT, group=None, recipients=frozenset({proposer}), hops=0)
+    publish(ctx, [note], marking, actor=actor, action=f"exchange.proposal.{answer}")
+    return str(note["id"])
+
+
 # --- pulling from a partner -------------------------------------------------------------------
 
 
