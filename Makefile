@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 SHARED  ?= ../shared/data
 
-.PHONY: setup run test bench clean
+.PHONY: setup chromium run test bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -20,6 +20,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test,bench]'
 	@touch $(STAMP)
 
+# The browser tests (tests/web/test_browser_*.py) drive Debian's Chromium through Playwright
+# (never Playwright's own browser download): install it only if it is missing.
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  echo "Chromium missing: installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && apt-get install -y -qq chromium; }
+
 setup: $(STAMP)
 
 # Without a network, `run` falls back to the newest UN list in ../shared/data (if there).
@@ -30,7 +37,7 @@ run: setup
 
 # The store tests run on SQLite and on a throwaway PostgreSQL cluster started (and always stopped)
 # around the suite.
-test: setup
+test: setup chromium
 	QALQAN_REQUIRE_PG=1 QALQAN_SHARED=$(SHARED) tests/support/pgcluster.sh run $(BIN)/python -m pytest -q
 
 # The learned Arabic-script transliterator ships as src/qalqan/names/data/arabic_translit.json.gz;

@@ -156,6 +156,51 @@ def test_alert_view_and_decisions(api: Api) -> None:
     assert decided == [("analyst", "alert.decide", f"alert:{alert_id}"), ("supervisor", "alert.decide", f"alert:{alert_id}"), ("supervisor", "alert.decide", f"alert:{alert_id}")]
 
 
+def test_four_eyes_confirmation(api: Api) -> None:
+    alert_id = add_hit(api)
+    url = f"/alerts/{alert_id}/decision"
+    r = api.post("analyst", url, json={"action": "confirm", "reason": "same date of birth"})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "pending_approval" and r.json()["pending_confirmation"]["by"] == "analyst"
+    assert "sighting" not in r.json()
+    r = api.post("analyst", url, json={"action": "approve", "reason": "fine by me"})
+    assert r.status_code == 403 and "may not approve" in r.json()["detail"]
+    assert api.post("analyst", url, json={"action": "reject", "reason": "no"}).status_code == 403
+    assert api.post("supervisor", url, json={"action": "close", "reason": "x"}).status_code == 409  # only approve or reject now
+    shown = api.get("supervisor", f"/alerts/{alert_id}", params={"purpose": PURPOSE}).json()
+    assert shown["pending_confirmation"]["reason"] == "same date of birth"
+    assert api.get("analyst", "/alerts", params={"status": "pending_approval"}).json()["total"] == 1
+    r = api.post("supervisor", url, json={"action": "approve", "reason": "passport checked"})
+    assert r.status_code == 200 and r.json()["status"] == "confirmed" and "pending_confirmation" not in r.json()
+    assert api.post("supervisor", url, json={"action": "approve", "reason": "again"}).status_code == 409
+
+
+def test_alert_queue_filters(api: Api) -> None:
+    first, second = add_hit(api, "CUST-1"), add_hit(api, "CUST-2")
+    api.post("supervisor", f"/alerts/{first}/decision", json={"action": "escalate", "reason": "second look"})
+    everything = api.get("analyst", "/alerts").json()
+    assert everything["total"] >= 2
+    both = api.get("analyst", "/alerts", params=[("status", "open"), ("status", "escalated")]).json()
+    assert both["total"] == everything["total"]
+    assert api.get("analyst", "/alerts", params={"status": "open,escalated"}).json()["total"] == everything["total"]
+    assert [a["id"] for a in api.get("analyst", "/alerts", params={"status": "escalated"}).json()["items"]] == [first]
+    scores = [a["score"] for a in api.get("analyst", "/alerts", params={"sort": "score"}).json()["items"]]
+    assert scores == sorted(scores)
+    top = max(scores)
+    assert all(a["score"] >= top for a in api.get("analyst", "/alerts", params={"min_score": top}).json()["items"])
+    assert api.get("analyst", "/alerts", params={"max_score": 0.01}).json()["total"] == 0
+    assert api.get("analyst", "/alerts", params={"assignee": "-"}).json()["total"] == everything["total"]
+    assert api.get("analyst", "/alerts", params={"trigger": "new-subject"}).json()["total"] == everything["total"]
+    assert api.get("analyst", "/alerts", params={"created_after": "2999-01-01T00:00:00Z"}).json()["total"] == 0
+    assert api.get("analyst", "/alerts", params={"created_before": "2999-01-01T00:00:00+05:00"}).json()["total"] == everything["total"]
+    ids = [a["id"] for a in api.get("analyst", "/alerts", params={"sort": "created"}).json()["items"]]
+    assert ids == sorted(ids) and second in ids
+    for params, loc in [({"sort": "name"}, "sort"), ({"trigger": "whim"}, "trigger"), ({"status": "open,maybe"}, "status"),
+                        ({"min_score": "2"}, "min_score"), ({"created_after": "yesterday"}, "created_after")]:
+        r = api.get("analyst", "/alerts", params=params)
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", loc], (params, r.text)
+
+
 # -- lists --------------------------------------------------------------------------------------
 
 

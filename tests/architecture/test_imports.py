@@ -22,10 +22,10 @@ LAYERS: list[set[str]] = [
     {"exchange"},
     {"store"},
     {"service", "batch", "distributed"},
-    {"api", "cli"},
+    {"api", "cli", "web"},
 ]
 #: Packages that are pure rules, never I/O orchestration: they never import these.
-OUTER = {"service", "store", "api", "cli", "batch", "distributed"}
+OUTER = {"service", "store", "api", "cli", "web", "batch", "distributed"}
 PURE = {"model", "names", "sources", "matching", "monitoring", "exchange"}
 
 

@@ -3,7 +3,8 @@ over TAXII 2.1 (issue 9's scenario):
 
 A (kz-ctc) publishes an FTF subject (TLP:AMBER, sharing group {A, B}) and a flash warning that
 needs acknowledgement; B (kg-border) receives both within one sync cycle, C (uz-fiu) neither;
-B's watched population alerts, B's analyst confirms, a sighting reaches A alone; B acknowledges
+B's watched population alerts, B's analyst confirms and B's supervisor approves (four eyes), a
+sighting reaches A alone; B acknowledges
 the warning and C's silence is nothing to escalate; A retracts the subject; B's alert closes and
 A sees B's acknowledgement of the retraction. Then: a partner's server down during sync, a
 malformed and an oversized page, a forged created_by_ref.
@@ -75,7 +76,7 @@ def _node(tmp: Path, org: str, name: str, clock: FixedClock) -> Node:
     db.migrate()
     service = Qalqan(db, audit_key=bytes(32), clock=clock, org=org, org_name=name)
     keys = {}
-    for role in ("admin", "liaison", "analyst"):
+    for role in ("admin", "liaison", "analyst", "supervisor"):
         users.create_user(service, f"{role}-{org}", role, actor="setup")
         keys[role] = users.create_key(service, f"{role}-{org}", actor="setup")
     node = Node(org, service, _free_port(), None, None, keys)  # type: ignore[arg-type]
@@ -167,7 +168,14 @@ def test_three_nodes(nodes: dict[str, Node]) -> None:
     assert _objects(b, "sighting") == []
     r = b.http("analyst", "POST", f"/alerts/{alert_id}/decision", json={"action": "confirm", "reason": "Same name, date of birth and nationality; passport seen at the border."})
     assert r.status_code == 200, r.text
-    assert r.json()["sighting"]
+    # Four eyes: the analyst's confirmation is a proposal; still no sighting until it is approved.
+    assert r.json()["status"] == "pending_approval" and "sighting" not in r.json()
+    assert r.json()["pending_confirmation"]["by"] == "analyst-kg-border"
+    assert _objects(b, "sighting") == []
+    r = b.http("supervisor", "POST", f"/alerts/{alert_id}/decision", json={"action": "approve", "reason": "Checked the passport scan: same person."})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "confirmed" and r.json()["sighting"]
+    assert len(_objects(b, "sighting")) == 1
 
     # B acknowledges the warning.
     r = b.http("analyst", "POST", f"/exchange/warnings/{warning_id}/ack")

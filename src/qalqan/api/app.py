@@ -46,6 +46,8 @@ from qalqan.api.subjects import router as subjects_router
 from qalqan.api.exchange import router as exchange_router
 from qalqan.api.taxii import router as taxii_router
 from qalqan.api.uploads import UPLOADS, BodyTooLarge, UploadDir
+from qalqan.web import mount_web
+from qalqan.web.paths import is_web_path
 
 if TYPE_CHECKING:
     from qalqan.service.core import Qalqan
@@ -60,7 +62,7 @@ MAX_BODY_BYTES = 1024 * 1024
 #: advanced XML is ~150 MB.
 UPLOAD_MAX_BYTES = 512 * 1024 * 1024
 #: The routes that take an upload (method POST): they get `UPLOAD_MAX_BYTES` and are streamed.
-UPLOAD_PATHS = re.compile(r"^/(subjects/import|lists/[^/]+/import)$")
+UPLOAD_PATHS = re.compile(r"^/(ui/)?(subjects/import|lists/[^/]+/import)$|^/ui/lists/import$|^/ui/batch$")
 
 #: Sent with every response. JSON answers need no content at all; the interactive docs load
 #: Swagger UI from this app and run one inline bootstrap script (allowed by its hash).
@@ -80,6 +82,12 @@ DOCS_CSP = (
     "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"
 )
 DOCS_PATHS = ("/docs",)
+#: The web interface's policy (`qalqan.web`): scripts, styles and images from this app only; no
+#: inline script or style, no eval; forms post only here; never framed.
+WEB_CSP = (
+    b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 #: The vendored Swagger UI (swagger-ui-dist; see its README), served under `SWAGGER_ASSETS`.
 SWAGGER_UI_DIR = Path(__file__).parent / "static" / "swagger-ui"
 SWAGGER_ASSETS = "/docs/swagger-ui"
@@ -215,7 +223,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
-        csp = self.docs_csp if path in DOCS_PATHS else API_CSP
+        csp = self.docs_csp if path in DOCS_PATHS else WEB_CSP if is_web_path(path) else API_CSP
         tls = scope.get("scheme") == "https"
 
         async def with_headers(message: Message) -> None:
@@ -360,6 +368,7 @@ def create_app(
     app.state.jobs.interrupt_unfinished()
     for r in (router, lists_router, subjects_router, alerts_router, jobs_router, audit_router, admin_router, exchange_router, taxii_router):
         app.include_router(r)
+    mount_web(app)
     # Added innermost first: SecurityHeaders wraps CatchAll wraps BodyLimit wraps the routes.
     app.add_middleware(BodyLimit, limit=max_body_bytes, upload_limit=upload_max_bytes)
     app.add_middleware(CatchAll)

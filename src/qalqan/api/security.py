@@ -131,7 +131,9 @@ def route_permission(route: APIRoute) -> str | None:
 
     def walk(dependant: Any) -> None:
         for dep in dependant.dependencies:
-            if isinstance(dep.call, Require):
+            # Require (API keys) or the web pages' session check (`web.auth.WebRequire`): both
+            # carry the permission they check.
+            if isinstance(dep.call, Require) or isinstance(getattr(dep.call, "permission", None), str):
                 found.append(dep.call.permission)
             elif dep.call is public:
                 found.append(PUBLIC)

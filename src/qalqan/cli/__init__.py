@@ -35,6 +35,8 @@ EXIT_ROWS_FAILED = 2
 #: Where `serve` puts the key of the admin it creates in an empty store (in the data directory):
 #: not on the terminal, whose output a service manager keeps in its logs.
 ADMIN_KEY_FILE = "admin-bootstrap.key"
+#: Where `serve` writes the bootstrap admin's first web interface password.
+ADMIN_PASSWORD_FILE = "admin-bootstrap.password"
 
 
 def demo_list_path() -> Path:
@@ -252,6 +254,8 @@ class Startup:
     population: Any = None
     admin_key: str | None = None  # kept in memory for tests; written only to `admin_key_file`
     admin_key_file: Path | None = None
+    admin_password: str | None = None  # kept in memory for tests; written only to `admin_password_file`
+    admin_password_file: Path | None = None
     demo: bool = False
     fetch_attempted: bool = False  # the UN list was downloaded (or tried) just now
     caught_up: list[Any] = field(default_factory=list)  # re-screens an earlier run left unfinished
@@ -273,7 +277,8 @@ def prepare_store(
     is found as `resolve_serve_lists` says (env, data dir, download) — and failing all, the demo
     list is imported, loudly; `population` (a screening-input file with ids) is imported when the
     store watches nobody yet; an admin key is created when the store has no user, and written to
-    `$QALQAN_DATA/admin-bootstrap.key` (see `write_admin_key`)."""
+    `$QALQAN_DATA/admin-bootstrap.key` (see `write_admin_key`); and when the admin has no web
+    password, one is made and written to `$QALQAN_DATA/admin-bootstrap.password` the same way."""
     from qalqan.service import subjects, users
 
     done = Startup()
@@ -307,24 +312,38 @@ def prepare_store(
             done.admin_key_file = write_admin_key(done.admin_key, env)
         except OSError as exc:  # the key is lost, not the store: another can be made locally
             done.notes.append(f"could not write the admin key to {data_dir(env) / ADMIN_KEY_FILE} ({exc.strerror or exc}); make one with `qalqan keys create {users.BOOTSTRAP_ADMIN}`")
+    done.admin_password = users.ensure_admin_password(service)
+    if done.admin_password:
+        try:
+            done.admin_password_file = write_private_file(ADMIN_PASSWORD_FILE, done.admin_password, env)
+        except OSError as exc:  # the password is lost, not the store: another can be set locally
+            done.notes.append(
+                f"could not write the admin password to {data_dir(env) / ADMIN_PASSWORD_FILE} ({exc.strerror or exc}); set one with `qalqan users passwd {users.BOOTSTRAP_ADMIN}`"
+            )
     return done
 
 
 def write_admin_key(key: str, env: Mapping[str, str] | None = None) -> Path:
     """Write the bootstrap admin key to `$QALQAN_DATA/admin-bootstrap.key`, readable by its owner
-    only. The key goes to a new file (created with O_EXCL, mode 0600, by mkstemp) that is then
-    renamed into place: nothing planted at the name (a symlink) is followed, and a stale copy
-    left by an earlier, deleted store (its key opens nothing) is replaced."""
+    only (see `write_private_file`)."""
+    return write_private_file(ADMIN_KEY_FILE, key, env)
+
+
+def write_private_file(name: str, secret: str, env: Mapping[str, str] | None = None) -> Path:
+    """Write `secret` (a line of ASCII) to `$QALQAN_DATA/<name>`, readable by its owner only.
+    It goes to a new file (created with O_EXCL, mode 0600, by mkstemp) that is then renamed
+    into place: nothing planted at the name (a symlink) is followed, and a stale copy left by
+    an earlier, deleted store (its secret opens nothing) is replaced."""
     import tempfile
 
     from qalqan.store.db import private_dir
 
     folder = private_dir(data_dir(env))
-    fd, tmp = tempfile.mkstemp(prefix=f".{ADMIN_KEY_FILE}.", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(key + "\n")
-        target = folder / ADMIN_KEY_FILE
+            fh.write(secret + "\n")
+        target = folder / name
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -405,8 +424,24 @@ def _ready(service: Any, screener: Any, startup: Startup, base: str, public_docs
             f"[bold yellow]Admin API key written to {escape(str(startup.admin_key_file))}[/] (readable by you only): read it, store it, delete the file",
             highlight=False, soft_wrap=True,
         )
+    if startup.admin_password_file is not None:
+        # Like the key, the password itself is never printed.
+        err.print(
+            f"Web interface: {base}/ — log in as {_admin_name()} with the password in {escape(str(startup.admin_password_file))} "
+            f"(readable by you only; change it with: qalqan users passwd {_admin_name()})",
+            highlight=False, soft_wrap=True,
+        )
+    else:
+        err.print(f"Web interface: {base}/", highlight=False, soft_wrap=True)
     err.print("Try it (with an API key in $KEY):", highlight=False)
     err.print(f"curl -s -H \"Authorization: Bearer $KEY\" '{base}/alerts?status=open'", markup=False, highlight=False, soft_wrap=True, crop=False)
+
+
+def _admin_name() -> str:
+    """The bootstrap admin's name."""
+    from qalqan.service.users import BOOTSTRAP_ADMIN
+
+    return BOOTSTRAP_ADMIN
 
 
 def _run_server(app_: Any, host: str, port: int, on_ready: Callable[[], None]) -> None:

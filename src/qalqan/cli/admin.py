@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import sys
 from typing import Annotated, Any
 
 import orjson
@@ -65,6 +66,28 @@ def users_add(
     except roles.AuthError as exc:
         _fail(str(exc))
     out.print(f"added user {escape(name)} ({role}); make a key with: qalqan keys create {escape(name)}", highlight=False)
+
+
+@users_app.command("passwd")
+def users_passwd(
+    name: Annotated[str, typer.Argument(help="The user whose web interface password is set")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from the first line of standard input instead of prompting")] = False,
+) -> None:
+    """Set a user's password for the web interface (at least 12 characters). Ends the user's
+    open web sessions and lifts a lockout; the password is never shown or audited."""
+    from qalqan.service import roles, users
+
+    if password_stdin:
+        line = sys.stdin.readline()
+        password = line[:-1] if line.endswith("\n") else line
+        password = password[:-1] if password.endswith("\r") else password
+    else:
+        password = typer.prompt(f"New password for {name}", hide_input=True, confirmation_prompt=True)
+    try:
+        users.set_password(_service(), name, password, actor=cli_actor())
+    except roles.AuthError as exc:
+        _fail(str(exc))
+    out.print(f"password set for {escape(name)}", highlight=False)
 
 
 @users_app.command("list")

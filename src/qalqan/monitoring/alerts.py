@@ -3,13 +3,29 @@ hit on a subject-entity pair does to the alert already standing on it. Pure: no 
 service (`qalqan.service.alerts`, `qalqan.service.hits`) stores what these functions decide.
 
     open ──escalate──> escalated
-    open / escalated ──confirm──> confirmed
+    open / escalated ──confirm──> confirmed            (supervisor / admin; analyst with four-eyes off)
+    open / escalated ──confirm──> pending_approval     (analyst, four-eyes on: the default)
+    pending_approval ──approve──> confirmed            (supervisor / admin, not the proposer)
+    pending_approval ──reject──> open                  (supervisor / admin: sent back)
     open / escalated ──false_positive──> false_positive
     open / escalated ──close──> closed            ("not relevant", e.g. a customer relationship ended)
-    open / escalated ──(system: entity delisted)──> closed_delisted
+    open / escalated / pending_approval ──(system: entity delisted)──> closed_delisted
     confirmed ──(system: partner's subject retracted)──> closed_delisted  (reason "retracted by originator")
     confirmed / false_positive / closed ──reopen──> open      (supervisor)
     open / escalated ──reassign──> (unchanged)                (supervisor)
+    open / escalated ──take──> (unchanged, assigned to the actor)  (analyst: an alert nobody has)
+
+Four eyes (`transition(..., four_eyes=True)`, the deployment's `QALQAN_FOUR_EYES`, on by
+default): an analyst's confirmation is a proposal, not a decision. The alert waits in
+pending_approval until a supervisor (or admin) other than the proposer approves it (confirmed)
+or rejects it (back to open, for another look). A supervisor's or admin's own confirm is final
+at once: they are the second pair of eyes. Nobody approves a confirmation they proposed
+(DecisionError kind "four-eyes"), whatever their role is now. From pending_approval no other
+user action applies (no confirm, false_positive, close, escalate, reassign): only approve,
+reject, and the system's closing on a delisting or a removed subject. With four-eyes off an
+analyst's confirm is final, as before; alerts already pending can still be approved or
+rejected. Only a final confirmation (confirmed) counts as a confirmed hit, e.g. for the
+sighting reported to a partner agency.
 
 Assignment: only a supervisor (or admin) assigns, by `reassign`, and only to a user whose role
 may decide alerts (never an auditor). An alert assigned to someone is decided by that person or
@@ -32,6 +48,7 @@ from qalqan.model.codec import IDENTITY_FIELDS
 class AlertStatus(StrEnum):
     OPEN = "open"
     ESCALATED = "escalated"
+    PENDING_APPROVAL = "pending_approval"  # an analyst's confirm, awaiting a supervisor (four eyes)
     CONFIRMED = "confirmed"
     FALSE_POSITIVE = "false_positive"
     CLOSED = "closed"
@@ -45,6 +62,9 @@ class Action(StrEnum):
     CLOSE = "close"
     REOPEN = "reopen"
     REASSIGN = "reassign"
+    APPROVE = "approve"  # a supervisor approves a pending confirmation: confirmed
+    REJECT = "reject"  # ... or sends it back: open
+    TAKE = "take"  # "assign to me": the actor takes an alert nobody has (a supervisor: any)
 
 
 class Role(StrEnum):
@@ -65,30 +85,37 @@ class Trigger(StrEnum):
     RELISTED = "relisted"  # re-raised after a delisting: the entity is back
 
 
-#: Statuses still awaiting a decision: the ones a delisting closes and a new hit updates.
-ACTIVE = frozenset({AlertStatus.OPEN, AlertStatus.ESCALATED})
+#: Statuses awaiting a user's decision on the match itself (confirm, false positive, close).
+UNDECIDED = frozenset({AlertStatus.OPEN, AlertStatus.ESCALATED})
+#: Statuses still awaiting a (final) decision: the ones a delisting closes and a new hit updates.
+ACTIVE = UNDECIDED | {AlertStatus.PENDING_APPROVAL}
 #: Statuses a human decided "not a match (any more)": a new hit is suppressed unless data changed.
 DISMISSED = frozenset({AlertStatus.FALSE_POSITIVE, AlertStatus.CLOSED})
 
 #: action -> (statuses it may leave, status it leads to; None = unchanged)
 TRANSITIONS: dict[Action, tuple[frozenset[AlertStatus], AlertStatus | None]] = {
     Action.ESCALATE: (frozenset({AlertStatus.OPEN}), AlertStatus.ESCALATED),
-    Action.CONFIRM: (ACTIVE, AlertStatus.CONFIRMED),
-    Action.FALSE_POSITIVE: (ACTIVE, AlertStatus.FALSE_POSITIVE),
-    Action.CLOSE: (ACTIVE, AlertStatus.CLOSED),
+    Action.CONFIRM: (UNDECIDED, AlertStatus.CONFIRMED),  # PENDING_APPROVAL instead: see `needs_approval`
+    Action.FALSE_POSITIVE: (UNDECIDED, AlertStatus.FALSE_POSITIVE),
+    Action.CLOSE: (UNDECIDED, AlertStatus.CLOSED),
     Action.REOPEN: (frozenset({AlertStatus.CONFIRMED, AlertStatus.FALSE_POSITIVE, AlertStatus.CLOSED}), AlertStatus.OPEN),
-    Action.REASSIGN: (ACTIVE, None),
+    Action.REASSIGN: (UNDECIDED, None),
+    Action.APPROVE: (frozenset({AlertStatus.PENDING_APPROVAL}), AlertStatus.CONFIRMED),
+    Action.REJECT: (frozenset({AlertStatus.PENDING_APPROVAL}), AlertStatus.OPEN),
+    Action.TAKE: (UNDECIDED, None),
 }
 
 #: Actions that may name the user an alert goes to: only a supervisor's reassignment.
 ASSIGNING = frozenset({Action.REASSIGN})
 
-_ANALYST = frozenset({Action.ESCALATE, Action.CONFIRM, Action.FALSE_POSITIVE, Action.CLOSE})
+_ANALYST = frozenset({Action.ESCALATE, Action.CONFIRM, Action.FALSE_POSITIVE, Action.CLOSE, Action.TAKE})
+#: The reason recorded for a `take` given without one.
+TAKE_REASON = "assigned to themselves"
 #: Which role may take which action (the issue's roles; auditors read the audit log only).
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.ANALYST: _ANALYST,
-    Role.SUPERVISOR: _ANALYST | {Action.REOPEN, Action.REASSIGN},
-    Role.ADMIN: _ANALYST | {Action.REOPEN, Action.REASSIGN},
+    Role.SUPERVISOR: _ANALYST | {Action.REOPEN, Action.REASSIGN, Action.APPROVE, Action.REJECT},
+    Role.ADMIN: _ANALYST | {Action.REOPEN, Action.REASSIGN, Action.APPROVE, Action.REJECT},
     Role.AUDITOR: frozenset(),
 }
 
@@ -113,8 +140,8 @@ MAX_REASON_CHARS = 10_000
 
 class DecisionError(ValueError):
     """A decision that may not be taken: `kind` is "action", "role", "actor", "transition",
-    "reason", "assignee" or "assigned" (the alert is someone else's); the message says what was
-    wrong and what is allowed."""
+    "reason", "assignee", "assigned" (the alert is someone else's) or "four-eyes" (approving
+    one's own confirmation); the message says what was wrong and what is allowed."""
 
     def __init__(self, kind: str, message: str):
         super().__init__(message)
@@ -146,6 +173,12 @@ def may_decide(role: str | None) -> bool:
         return False
 
 
+def needs_approval(role: str, *, four_eyes: bool = True) -> bool:
+    """Whether a confirm by a user with `role` is a proposal awaiting approval (pending_approval)
+    rather than final: with four eyes on, when the role may not approve confirmations itself."""
+    return four_eyes and Action.APPROVE not in ROLE_ACTIONS.get(Role(role), frozenset())
+
+
 def transition(
     status: str,
     action: str,
@@ -156,10 +189,14 @@ def transition(
     actor: str | None = None,
     assigned_to: str | None = None,
     assignee_role: str | None = None,
+    four_eyes: bool = True,
+    proposed_by: str | None = None,
 ) -> Transition:
     """The decision `action` by `actor` with `role` on an alert in `status` (assigned to
     `assigned_to`, if anyone), or DecisionError. `assignee_role` is the role of the user a
-    reassignment names (None: no such active user)."""
+    reassignment names (None: no such active user). With `four_eyes`, an analyst's confirm leads
+    to pending_approval; `proposed_by` is the actor of the pending confirm, who may not approve
+    it (an approval with either the actor or the proposer unknown is refused too)."""
     act: Action = _enum(Action, action, "action", "action")
     who: Role = _enum(Role, role, "role", "role")
     current: AlertStatus = _enum(AlertStatus, status, "alert status", "transition")
@@ -169,6 +206,12 @@ def transition(
     if assigned_to and actor is not None and actor != assigned_to and Action.REASSIGN not in ROLE_ACTIONS[who]:
         raise DecisionError("assigned", f"the alert is assigned to {assigned_to!r}: only they or a supervisor may decide it")
     text = (reason or "").strip()
+    if act is Action.TAKE:
+        if actor is None:
+            raise DecisionError("actor", "take needs the user who takes the alert")
+        if assigned_to == actor:
+            raise DecisionError("transition", "the alert is already assigned to you")
+        text = text or TAKE_REASON
     if not text:
         raise DecisionError("reason", "a decision needs a reason: it is kept with the decision for audit")
     if len(text) > MAX_REASON_CHARS:
@@ -177,6 +220,13 @@ def transition(
     if current not in sources:
         allowed = ", ".join(sorted(s.value for s in sources))
         raise DecisionError("transition", f"cannot {act.value} an alert that is {current.value} (only from: {allowed})")
+    if act is Action.APPROVE:
+        if actor is None or proposed_by is None:
+            raise DecisionError("four-eyes", "cannot approve: who proposed the confirmation (or who approves it) is unknown")
+        if actor == proposed_by:
+            raise DecisionError("four-eyes", f"{actor!r} proposed this confirmation: another supervisor must approve it (four eyes)")
+    if act is Action.CONFIRM and needs_approval(who, four_eyes=four_eyes):
+        target = AlertStatus.PENDING_APPROVAL
     new_assignee = (assignee or "").strip() or None
     if act is Action.REASSIGN and new_assignee is None:
         raise DecisionError("assignee", "reassign needs the user to assign the alert to")
@@ -185,6 +235,8 @@ def transition(
     if new_assignee is not None and not may_decide(assignee_role):
         what = "no active user" if assignee_role is None else f"role {assignee_role!r}, which cannot decide alerts"
         raise DecisionError("assignee", f"cannot assign the alert to {new_assignee!r}: {what}")
+    if act is Action.TAKE:
+        new_assignee = actor
     return Transition(act, current, target or current, text, new_assignee)
 
 
@@ -192,7 +244,7 @@ class Rehit(StrEnum):
     """What a new hit on a (subject, list, entity) pair does to the latest alert on it."""
 
     NEW = "new"  # no alert yet: raise generation 1
-    UPDATE = "update"  # open / escalated: refresh score, explanation and version; keep the status
+    UPDATE = "update"  # open / escalated / pending_approval: refresh score, explanation and version; keep the status
     KEEP = "keep"  # confirmed: the decision stands
     SUPPRESS = "suppress"  # dismissed, and neither side changed: no alert
     RERAISE = "reraise"  # dismissed, and a side changed: new generation, trigger data-changed

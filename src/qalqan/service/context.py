@@ -30,6 +30,17 @@ SYSTEM = "system"
 ANONYMOUS = "anonymous"
 
 
+#: Values of QALQAN_FOUR_EYES that turn four-eyes confirmation off (anything else leaves it on).
+FOUR_EYES_OFF = frozenset({"0", "false", "off", "no"})
+
+
+def four_eyes_setting(environ: Mapping[str, str] | None = None) -> bool:
+    """QALQAN_FOUR_EYES: whether an analyst's confirm must be approved by a supervisor. On unless
+    set to 0 / false / off / no."""
+    value = (os.environ if environ is None else environ).get("QALQAN_FOUR_EYES", "")
+    return value.strip().lower() not in FOUR_EYES_OFF
+
+
 class Context:
     def __init__(
         self,
@@ -41,6 +52,7 @@ class Context:
         clock: Clock | None = None,
         org: str | None = None,
         org_name: str | None = None,
+        four_eyes: bool | None = None,
     ):
         self.db = db
         #: This node's organisation for exchange with partners (QALQAN_ORG / QALQAN_ORG_NAME).
@@ -50,6 +62,8 @@ class Context:
         self.config = config or load_config()
         self.threshold = self.config.threshold if threshold is None else threshold
         self.clock: Clock = clock or SYSTEM_CLOCK
+        #: An analyst's confirm awaits a supervisor's approval (QALQAN_FOUR_EYES; on by default).
+        self.four_eyes: bool = four_eyes_setting() if four_eyes is None else bool(four_eyes)
         self.live = LiveScreener(db, self.config, self.threshold, self.clock)
 
     @contextmanager

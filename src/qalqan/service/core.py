@@ -58,9 +58,10 @@ class Qalqan(Context):
 
     def decide(self, alert_id: int, *, actor: str, action: str, reason: str, assignee: str | None = None, role: str | None = None, anonymised: bool = False) -> dict[str, Any]:
         """An analyst's decision on an alert; a confirmed hit on a partner's subject sends a
-        sighting to that partner alone (never before a person confirmed it)."""
+        sighting to that partner alone (never before a person confirmed it, and with four eyes
+        never before the confirmation is final: a supervisor's confirm or approval)."""
         result = alerts.decide(self, alert_id, actor=actor, action=action, reason=reason, assignee=assignee, role=role)
-        if action == "confirm":
+        if action in ("confirm", "approve") and result.get("status") == "confirmed":
             sighting = exchange.report_hit(self, alert_id, actor=actor, anonymised=anonymised)
             if sighting is not None:
                 result["sighting"] = sighting

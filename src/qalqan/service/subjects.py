@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from qalqan.monitoring.alerts import SUBJECT_REMOVED_REASON, AlertStatus, Trigger
@@ -374,13 +374,24 @@ def remove_subject(ctx: Context, external_id: str, *, actor: str, reason: str) -
     return True
 
 
-def list_subjects(ctx: Context, *, offset: int = 0, limit: int = PAGE_DEFAULT, include_removed: bool = False) -> Page:
+def list_subjects(ctx: Context, *, offset: int = 0, limit: int = PAGE_DEFAULT, include_removed: bool = False, search: str | None = None,
+                  with_data: bool = False) -> Page:
+    """The watched population in the order added. `search`: only subjects whose external id or
+    caption contains it: as written, or without regard to case (for every script on PostgreSQL,
+    for ASCII letters on SQLite); LIKE's wildcards in it are taken literally."""
     offset, limit = page_bounds(offset, limit)
-    cond = [] if include_removed else [Subject.removed_at.is_(None)]
+    cond: list[Any] = [] if include_removed else [Subject.removed_at.is_(None)]
+    needle = (search or "").strip()
+    if needle:
+        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        exact, folded = f"%{escaped}%", f"%{escaped.lower()}%"
+        # As written, or lower-cased on both sides (SQLite's lower() folds ASCII letters only;
+        # PostgreSQL's folds every script).
+        cond.append(or_(*(c for col in (Subject.external_id, Subject.caption) for c in (col.like(exact, escape="\\"), func.lower(col).like(folded, escape="\\")))))
     with ctx.db.session() as s:
         total = s.execute(select(func.count()).select_from(Subject).where(*cond)).scalar_one()
         rows = s.execute(select(Subject).where(*cond).order_by(Subject.id).offset(offset).limit(limit)).scalars().all()
-        items = [{k: v for k, v in _subject_dict(r).items() if k != "data"} for r in rows]
+        items = [{k: v for k, v in _subject_dict(r).items() if with_data or k != "data"} for r in rows]
     return Page(items, int(total), offset, limit)
 
 

@@ -14,6 +14,9 @@ authenticate) and `cli:<login>` (the command line). No user may take such a name
 
 An API key is `qk_<prefix>_<secret>`, shown once. The prefix is stored in clear to find the row;
 only the argon2id hash of the whole key is kept (`auth.HASHER`).
+
+**Web passwords** (`set_password`) are hashed the same way; setting one ends the user's open web
+sessions (`service.web_sessions`) and clears a lockout. The password itself is never audited.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from qalqan.service.auth import HASHER, KEY_SCHEME, PREFIX_BYTES, SECRET_BYTES, forget_key
 from qalqan.service.context import ANONYMOUS, SYSTEM, Context
 from qalqan.service.roles import ADMIN, AUDITOR, ROLES, AuthError, Conflict, Forbidden, NotFound
+from qalqan.service.web_sessions import end_user_sessions
 from qalqan.store.tables import ApiKey, User
 
 #: User names: letters, digits and . _ @ - (they appear in audit entries and URLs).
@@ -38,6 +42,10 @@ BOOTSTRAP_ADMIN = "admin"
 RESERVED_NAMES = frozenset({SYSTEM, ANONYMOUS})
 #: Beginnings of the service's own actors ("key:<prefix>", "cli:<login>").
 RESERVED_PREFIXES = ("key:", "cli:")
+#: Shortest web password accepted.
+MIN_PASSWORD_CHARS = 12
+#: Longest web password accepted (argon2 takes any length; this bounds the work per request).
+MAX_PASSWORD_CHARS = 1024
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -192,3 +200,47 @@ def ensure_admin(ctx: Context, *, actor: str = SYSTEM) -> str | None:
     except Conflict:  # another process bootstrapped first
         return None
     return create_key(ctx, BOOTSTRAP_ADMIN, actor=actor, label="bootstrap")
+
+
+def check_password(name: str, password: str) -> str:
+    """`password` if user `name` may have it; AuthError (field "password") if not: fewer than
+    `MIN_PASSWORD_CHARS` characters, one character repeated, or the user name itself."""
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise AuthError(f"the password must have at least {MIN_PASSWORD_CHARS} characters", field="password")
+    if len(password) > MAX_PASSWORD_CHARS:
+        raise AuthError(f"the password must have at most {MAX_PASSWORD_CHARS} characters", field="password")
+    if len(set(password)) == 1:
+        raise AuthError("the password must not be one character repeated", field="password")
+    if password.casefold() == name.casefold():
+        raise AuthError("the password must not be the user name", field="password")
+    return password
+
+
+def set_password(ctx: Context, name: str, password: str, *, actor: str) -> None:
+    """Set the web interface password of `name` (argon2id): clears a lockout and ends the user's
+    open web sessions. NotFound for an unknown user; AuthError (field "password") for a password
+    the policy refuses (`check_password`). Audited as `user.password`, without the password."""
+    check_password(name, password)
+    hashed = HASHER.hash(password)  # outside the transaction: it is the slow part
+    with ctx.transaction() as s:
+        row = s.execute(select(User).where(User.name == name)).scalar_one_or_none()
+        if row is None:
+            raise NotFound(f"no such user {name!r}")
+        row.password_hash = hashed
+        row.password_set_at = ctx.clock.now()
+        row.failed_logins = 0
+        row.locked_until = None
+        ended = end_user_sessions(ctx, s, row.id)
+        ctx.audit(s, actor=actor, action="user.password", target=f"user:{name}", detail={"user": name, "sessions_ended": ended})
+
+
+def ensure_admin_password(ctx: Context, *, actor: str = SYSTEM) -> str | None:
+    """When the bootstrap admin `BOOTSTRAP_ADMIN` exists without a web password, give it a new
+    random one and return it (to be shown once); otherwise None."""
+    with ctx.db.session() as s:
+        row = s.execute(select(User).where(User.name == BOOTSTRAP_ADMIN)).scalar_one_or_none()
+        if row is None or row.password_hash is not None:
+            return None
+    password = secrets.token_urlsafe(12)  # 16 characters, 96 random bits
+    set_password(ctx, BOOTSTRAP_ADMIN, password, actor=actor)
+    return password

@@ -187,3 +187,64 @@ def get_diff(db: Database, name: str, number: int | None = None, *, offset: int 
         }
 
 
+
+
+def compare_versions(db: Database, name: str, old_number: int, new_number: int, *, offset: int = 0, limit: int = DIFF_PAGE,
+                     change: str | None = None) -> dict[str, Any]:
+    """The diff between any two versions of a list (`old_number` -> `new_number`, either order),
+    computed from their members: an entity whose key is only in the newer is added, only in the
+    older removed, in both with other content amended (with its changed fields, as
+    `monitoring.diff.field_changes` gives them). Same shape as `get_diff`. Raises NotFound; a
+    ValueError on a bad page or change."""
+    from qalqan.monitoring.diff import field_changes
+    from qalqan.store.tables import VersionEntity
+
+    if offset < 0 or not 1 <= limit <= DIFF_PAGE_MAX:
+        raise ValueError(f"offset must be >= 0 and limit between 1 and {DIFF_PAGE_MAX}")
+    if change is not None and change not in CHANGES:
+        raise ValueError(f"change must be one of {', '.join(CHANGES)}")
+    with db.session() as s:
+        src, old = version_row(s, name, old_number)
+        _src, new = version_row(s, name, new_number)
+
+        def members(version_id: int) -> dict[str, tuple[int, str, str]]:
+            rows = s.execute(
+                select(EntityRecord.key, EntityRecord.id, EntityRecord.schema, EntityRecord.caption)
+                .join(VersionEntity, VersionEntity.record_id == EntityRecord.id)
+                .where(VersionEntity.version_id == version_id)
+                .execution_options(yield_per=READ_CHUNK)
+            )
+            return {key: (int(rid), schema, caption) for key, rid, schema, caption in rows}
+
+        before, after = members(old.id), members(new.id)
+        added = sorted(set(after) - set(before))
+        removed = sorted(set(before) - set(after))
+        amended = sorted(k for k in set(before) & set(after) if before[k][0] != after[k][0])
+        counts: dict[str, dict[str, int]] = {c: {} for c in CHANGES}
+        for kind, keys, side in ((ADDED, added, after), (REMOVED, removed, before), (AMENDED, amended, after)):
+            for k in keys:
+                counts[kind][side[k][1]] = counts[kind].get(side[k][1], 0) + 1
+        ordered = [(ADDED, k) for k in added] + [(REMOVED, k) for k in removed] + [(AMENDED, k) for k in amended]
+        if change is not None:
+            ordered = [line for line in ordered if line[0] == change]
+        page = ordered[offset : offset + limit]
+        wanted = {before[k][0] for c, k in page if c == AMENDED} | {after[k][0] for c, k in page if c == AMENDED}
+        data = dict(s.execute(select(EntityRecord.id, EntityRecord.data).where(EntityRecord.id.in_(wanted))).all()) if wanted else {}
+        lines = []
+        for kind, key in page:
+            rid, schema, caption = (before if kind == REMOVED else after)[key]
+            fields: list[dict[str, Any]] = []
+            if kind == AMENDED:
+                fields = [c.as_dict() for c in field_changes(entity_from_dict(data[before[key][0]]), entity_from_dict(data[after[key][0]]))]
+            lines.append({"key": key, "change": kind, "schema": schema, "caption": caption, "fields": fields})
+        return {
+            "list": name,
+            "version": version_dict(new, src.current_version_id),
+            "previous": version_dict(old, src.current_version_id),
+            "changes": counts,
+            "totals": {c: sum(counts[c].values()) for c in CHANGES},
+            "total": len(ordered),
+            "offset": offset,
+            "limit": limit,
+            "lines": lines,
+        }

@@ -159,6 +159,14 @@ class Alert(Base):
         UniqueConstraint("subject_id", "list_name", "entity_key", "generation"),
         Index("ix_alerts_status", "status", "id"),
         Index("ix_alerts_pair", "list_name", "entity_key"),
+        # The queue's pages at 100k+ alerts (`service.alerts.list_alerts`): each sort, alone and
+        # under a status filter, ties broken by id; and a user's own queue.
+        Index("ix_alerts_created", "created_at", "id"),
+        Index("ix_alerts_score", "score", "id"),
+        Index("ix_alerts_status_created", "status", "created_at", "id"),
+        Index("ix_alerts_status_score", "status", "score", "id"),
+        Index("ix_alerts_status_updated", "status", "updated_at", "id"),
+        Index("ix_alerts_assignee_status", "assignee", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -210,6 +218,31 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(CODE))  # analyst | supervisor | admin | auditor
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: argon2id of the web interface password (None: no password, the user cannot log in on the web).
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    password_set_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Failed web logins since the last success; at `service.web_sessions.MAX_FAILURES` the
+    #: account is locked until `locked_until`.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebSession(Base):
+    """A web interface login. Only the SHA-256 (hex) of the session token is kept, never the
+    token; `ended_at` is set on logout, expiry, a password change or a disabled user."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(HASH), unique=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"))
+    csrf: Mapped[str] = mapped_column(String(HASH))
+    #: Why this session's views are made (recorded on the audit entries of what it reads).
+    purpose: Mapped[str | None] = mapped_column(Text)
+    client: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ApiKey(Base):

@@ -1,0 +1,27 @@
+"""The interface's pages, one module per area; `routers()` lists their routers.
+
+A module here adds an `APIRouter` named `router` (include_in_schema=False) whose every route
+depends on `web_require(permission)` (or is the login page, marked `public`), and registers
+itself in `AREAS`.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+#: The page modules, in navigation order.
+AREAS: tuple[str, ...] = ("core", "screen", "alerts", "subjects", "lists", "batch", "audit")
+
+
+def routers() -> list[Any]:
+    out = []
+    for area in AREAS:
+        try:
+            module = import_module(f"qalqan.web.pages.{area}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"qalqan.web.pages.{area}":
+                raise
+            continue  # an area not built yet
+        out.append(module.router)
+    return out
