@@ -45,6 +45,7 @@ test: setup chromium
 bench: setup
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.monitor
 	$(BIN)/python -m bench.exchange
+	$(BIN)/python -m bench.alert_queue
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.arabic_eval
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.cyrillic_eval
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.run
