@@ -122,6 +122,7 @@ def test_fetch_imports_then_304_then_new_version(q: Qalqan, db: Database, server
     assert server.requests[-1]["if-none-match"] == '"v1"'
     assert server.requests[-1]["if-modified-since"] == server.last_modified
     assert len(versions.versions(db, "un")) == 1 and source_row(db).checked_at is not None
+    assert (source_row(db).fetch_status, source_row(db).fetch_error) == ("not-modified", None)
 
     server.set(UN_2026.read_bytes(), '"v2"', "Fri, 27 Feb 2026 00:00:09 GMT")
     new = q.fetch_list("un", actor="system")
@@ -133,14 +134,19 @@ def test_fetch_imports_then_304_then_new_version(q: Qalqan, db: Database, server
     same = q.fetch_list("un", actor="system")
     assert same.status == "unchanged" and same.import_result is not None and not same.import_result.created
     assert len(versions.versions(db, "un")) == 2 and source_row(db).etag == '"v3"'
+    assert source_row(db).fetch_status == "unchanged"
     assert list((tmp_path / "data" / fetch.DOWNLOAD_DIR).iterdir()) == []  # no download left behind
 
 
 def test_failed_fetch_keeps_the_live_version(q: Qalqan, db: Database, server: ListServer, tmp_path: Path) -> None:
     q.fetch_list("un", f"{server.url}/un.xml", actor="system")
     before = live.live_versions(db)
+    assert source_row(db).fetch_status == "imported"
     with pytest.raises(ListError, match="HTTP 404"):
         q.fetch_list("un", f"{server.url}/missing.xml", actor="system")
+    row = source_row(db)  # the dashboard shows how the last fetch ended, and why
+    assert row.fetch_status == "failed" and row.fetch_error is not None and "404" in row.fetch_error
+    assert [entry["fetch_status"] for entry in versions.lists(db) if entry["name"] == "un"] == ["failed"]
     server.set(UN_2026.read_bytes()[:50_000], '"cut"')  # a truncated list: read whole or not at all
     with pytest.raises(ListError):
         q.fetch_list("un", f"{server.url}/un.xml", actor="system")

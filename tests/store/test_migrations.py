@@ -20,4 +20,4 @@ def test_migrate_is_idempotent(db: Database) -> None:
     db.migrate()
     db.migrate()
     with db.engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0007"
+        assert MigrationContext.configure(conn).get_current_revision() == "0008"

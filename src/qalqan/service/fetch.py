@@ -75,11 +75,18 @@ def default_url(name: str) -> str | None:
     return DEFAULT_URLS.get(name)
 
 
-def _touch_checked(ctx: Context, name: str) -> None:
+#: Longest fetch error kept on the list (the message names the URL and what went wrong).
+MAX_FETCH_ERROR = 2000
+
+
+def _touch_checked(ctx: Context, name: str, status: str, error: str | None = None) -> None:
+    """Record the fetch attempt: when, and how it ended."""
     with ctx.transaction() as s:
         src = s.get(ListSource, name)
         if src is not None:
             src.checked_at = ctx.clock.now()
+            src.fetch_status = status
+            src.fetch_error = error[:MAX_FETCH_ERROR] if error else None
 
 
 def fetch_list(
@@ -121,14 +128,16 @@ def fetch_list(
             progress=(lambda done, total: report(progress, "downloading", done, total)) if progress else None,
         )
         if not found.modified:
-            _touch_checked(ctx, name)
+            _touch_checked(ctx, name, "not-modified")
             return FetchResult("not-modified", target, None, stored[1], stored[2])
         spec = f"{fmt}:{tmp}" if fmt else str(tmp)
         result = importer(spec, actor=actor, name=name, source=target, etag=found.etag, last_modified=found.last_modified, progress=progress)
-        return FetchResult("imported" if result.created else "unchanged", target, result, found.etag, found.last_modified)
-    except ListError:
+        outcome = FetchResult("imported" if result.created else "unchanged", target, result, found.etag, found.last_modified)
+        _touch_checked(ctx, name, outcome.status)
+        return outcome
+    except ListError as exc:
         try:
-            _touch_checked(ctx, name)
+            _touch_checked(ctx, name, "failed", str(exc))
         except Exception:  # the store itself failing must not hide the download's error
             log.exception("could not record the failed fetch of %s", name)
         raise

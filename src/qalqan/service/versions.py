@@ -121,6 +121,8 @@ def lists(db: Database) -> list[dict[str, Any]]:
                     "etag": src.etag,
                     "last_modified": src.last_modified,
                     "checked_at": iso(src.checked_at),
+                    "fetch_status": src.fetch_status,
+                    "fetch_error": src.fetch_error,
                     "versions": int(counts.get(src.name, 0)),
                     "live": version_dict(live, src.current_version_id) if live is not None else None,
                 }

@@ -45,6 +45,10 @@ class ListSource(Base):
     etag: Mapped[str | None] = mapped_column(String(KEY))  # of the last download, for If-None-Match
     last_modified: Mapped[str | None] = mapped_column(String(KEY))  # HTTP Last-Modified, for If-Modified-Since
     checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # last fetch attempt
+    #: How the last fetch attempt ended ("imported", "unchanged", "not-modified", "failed") and,
+    #: when it failed, why (shown on the dashboard).
+    fetch_status: Mapped[str | None] = mapped_column(String(CODE))
+    fetch_error: Mapped[str | None] = mapped_column(Text)
     current_version_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("list_versions.id", use_alter=True, name="fk_lists_current_version")
     )
