@@ -15,13 +15,4 @@ AREAS: tuple[str, ...] = ("core", "screen", "alerts", "subjects", "lists", "batc
 
 
 def routers() -> list[Any]:
-    out = []
-    for area in AREAS:
-        try:
-            module = import_module(f"qalqan.web.pages.{area}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"qalqan.web.pages.{area}":
-                raise
-            continue  # an area not built yet
-        out.append(module.router)
-    return out
+    return [import_module(f"qalqan.web.pages.{area}").router for area in AREAS]
