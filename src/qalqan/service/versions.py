@@ -231,7 +231,7 @@ def compare_versions(db: Database, name: str, old_number: int, new_number: int, 
             ordered = [line for line in ordered if line[0] == change]
         page = ordered[offset : offset + limit]
         wanted = {before[k][0] for c, k in page if c == AMENDED} | {after[k][0] for c, k in page if c == AMENDED}
-        data = dict(s.execute(select(EntityRecord.id, EntityRecord.data).where(EntityRecord.id.in_(wanted))).all()) if wanted else {}
+        data: dict[int, dict[str, Any]] = dict(s.execute(select(EntityRecord.id, EntityRecord.data).where(EntityRecord.id.in_(wanted))).all()) if wanted else {}  # type: ignore[arg-type]
         lines = []
         for kind, key in page:
             rid, schema, caption = (before if kind == REMOVED else after)[key]

@@ -77,12 +77,13 @@ def catalogue(lang: str) -> Catalogue:
             for msg in cat:
                 if not msg.id or msg.fuzzy:
                     continue
-                if isinstance(msg.id, tuple):
-                    forms = tuple(msg.string) if isinstance(msg.string, tuple) else (msg.string,)
+                if isinstance(msg.id, (tuple, list)):
+                    strings = msg.string if isinstance(msg.string, (tuple, list)) else (msg.string,)
+                    forms = tuple(str(f or "") for f in strings)
                     if any(forms):
-                        plurals[msg.id[0]] = forms
+                        plurals[str(msg.id[0])] = forms
                 elif msg.string:
-                    messages[msg.id] = msg.string
+                    messages[str(msg.id)] = str(msg.string)
     return Catalogue(lang, messages, plurals, _plural_rule(lang))
 
 
@@ -90,7 +91,7 @@ def choose(cookie: str | None, accept_language: str | None) -> str:
     """The interface language: the remembered choice, else the browser's preference, else English."""
     if cookie in LANGUAGES:
         return cookie  # type: ignore[return-value]
-    wanted: list[str] = []
+    wanted: list[tuple[str, float]] = []
     for part in (accept_language or "").split(","):
         tag, _, params = part.strip().partition(";")
         q = 1.0
@@ -100,9 +101,9 @@ def choose(cookie: str | None, accept_language: str | None) -> str:
             except ValueError:
                 q = 0.0
         if tag and q > 0:
-            wanted.append((tag.replace("_", "-"), q))  # type: ignore[arg-type]
-    wanted.sort(key=lambda t: -t[1])  # type: ignore[index]
-    found = Locale.negotiate([t for t, _ in wanted], list(LANGUAGES), sep="-") if wanted else None  # type: ignore[misc]
+            wanted.append((tag.replace("_", "-"), q))
+    wanted.sort(key=lambda t: -t[1])
+    found = Locale.negotiate([t for t, _ in wanted], list(LANGUAGES), sep="-") if wanted else None
     return str(found.language) if found is not None and found.language in LANGUAGES else DEFAULT
 
 

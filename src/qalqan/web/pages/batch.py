@@ -18,7 +18,6 @@ with the purpose.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,12 +33,13 @@ from starlette.datastructures import UploadFile
 
 from qalqan import batch
 from qalqan.api.jobs import DONE, FAILED, INTERRUPTED, QUEUED, RUNNING, Progress
-from qalqan.api.uploads import BodyTooLarge, UploadDir, safe_filename
+from qalqan.api.uploads import BodyTooLarge, UploadDir
 from qalqan.matching.screener import Screener
 from qalqan.sources.queries import QUERY_COLUMNS, read_records
 from qalqan.store.tables import Job
 from qalqan.web.auth import WebUser, web_require
 from qalqan.web.templating import is_htmx, render
+from qalqan.web.uploads import copy_upload
 
 router = APIRouter(include_in_schema=False)
 
@@ -54,7 +54,6 @@ TOP = batch.DEFAULT_TOP
 SHOWN_PROBLEMS = 10
 #: Batch jobs listed on the page.
 JOBS_SHOWN = 20
-COPY_CHUNK = 1024 * 1024
 _FOLDER = re.compile(r"^[0-9a-f]{16}$")
 _COL = {name: i for i, name in enumerate(batch.TABLE_COLUMNS)}
 
@@ -143,20 +142,8 @@ def _threshold(text: str, errors: dict[str, str]) -> float | None:
 async def _save(uploads: UploadDir, file: UploadFile) -> tuple[Path, str, int, str]:
     """The uploaded file copied into a folder of its own under the upload directory: (path, the
     client's file name made safe, size, SHA-256)."""
-    filename = safe_filename(file.filename or "")
-    path = uploads.new(filename)
-    digest = hashlib.sha256()
-    size = 0
-    try:
-        with path.open("wb") as out:
-            while chunk := await file.read(COPY_CHUNK):
-                size += len(chunk)
-                digest.update(chunk)
-                out.write(chunk)
-    except BaseException:
-        _remove_folder(path.parent)
-        raise
-    return path, filename, size, digest.hexdigest()
+    upload, digest = await copy_upload(uploads, file)
+    return upload.path, upload.filename, upload.size, digest
 
 
 def _remove_folder(folder: Path) -> None:

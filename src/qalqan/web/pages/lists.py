@@ -23,7 +23,8 @@ from qalqan.monitoring.diff import CHANGES
 from qalqan.service import alerts, versions
 from qalqan.service.common import PAGE_MAX
 from qalqan.web.auth import WebUser, web_require
-from qalqan.web.pages.subjects import load_job, receive_form_upload
+from qalqan.web.pages.subjects import load_job
+from qalqan.web.uploads import receive_form_upload
 from qalqan.web.templating import is_htmx, render
 
 router = APIRouter(include_in_schema=False)

@@ -18,9 +18,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
-from starlette.datastructures import UploadFile
 
-from qalqan.api.uploads import Upload, safe_filename
+from qalqan.api.uploads import Upload
 from qalqan.model import ListError
 from qalqan.model.identifiers import check_identifier
 from qalqan.service import subjects
@@ -28,6 +27,7 @@ from qalqan.service.common import PAGE_MAX
 from qalqan.sources.queries import VESSEL_COLUMNS
 from qalqan.web.auth import WebUser, web_require
 from qalqan.web.templating import is_htmx, render
+from qalqan.web.uploads import receive_form_upload
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,8 +42,6 @@ GENDERS: tuple[str, ...] = ("male", "female", "other")
 FIELDS: tuple[str, ...] = ("schema", "name", "birth_date", "nationality", "gender", "document_number", *VESSEL_COLUMNS)
 #: Longest text a form field takes (the service checks the real limits and names the field).
 MAX_FIELD_CHARS = 2000
-#: Bytes copied at a time from a multipart upload to the upload folder.
-COPY_CHUNK = 1 << 20
 #: The CSV export's columns: the screening-input format (so an export imports again as it is),
 #: then when and by whom each subject was added and last changed.
 EXPORT_COLUMNS: tuple[str, ...] = ("id", *FIELDS, "created_at", "updated_at", "created_by")
@@ -150,32 +148,6 @@ def export(request: Request, user: Annotated[WebUser, Depends(web_require("subje
 
 
 # --- the bulk upload ---------------------------------------------------------------------------
-
-
-async def receive_form_upload(request: Request, field: str = "file") -> tuple[Upload | None, Any]:
-    """The file of a multipart form's `field`, copied to this process's upload folder (as
-    `api.uploads.receive_upload` stores a raw body), and the parsed form. None when no file or
-    an empty one was sent."""
-    form = await request.form()
-    sent = form.get(field)
-    if not isinstance(sent, UploadFile) or not sent.filename:
-        return None, form
-    filename = safe_filename(sent.filename)
-    path = request.app.state.uploads.new(filename)
-    upload = Upload(path, filename, 0)
-    size = 0
-    try:
-        with path.open("wb") as out:
-            while chunk := await sent.read(COPY_CHUNK):
-                size += len(chunk)
-                out.write(chunk)
-    except BaseException:
-        upload.remove()
-        raise
-    if size == 0:
-        upload.remove()
-        return None, form
-    return Upload(path, filename, size), form
 
 
 def _count_records(upload: Upload) -> int | None:
