@@ -159,17 +159,6 @@ def _age(created: str | None, now: datetime) -> tuple[int, str] | None:
     return int(seconds // 86400), "day"
 
 
-def _subject_captions(service: Any, items: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    """The page's subjects' captions, in one query (the queue summary carries their ids only)."""
-    wanted = {i["subject"] for i in items if i.get("subject") and "subject_caption" not in i}
-    if not wanted:
-        return {}
-    from qalqan.store.tables import Subject
-
-    with service.db.session() as s:
-        return dict(s.execute(select(Subject.external_id, Subject.caption).where(Subject.external_id.in_(sorted(wanted)))).all())
-
-
 def _deciders(service: Any) -> list[str]:
     """Active users an alert may be assigned to (roles that may decide alerts), by name."""
     from qalqan.store.tables import User
@@ -205,8 +194,7 @@ def _queue_values(request: Request, user: WebUser) -> tuple[dict[str, Any], int]
         except DecisionError as exc:
             errors[exc.kind] = str(exc)
     items = list(page.items) if page is not None else []
-    captions = _subject_captions(service, items)
-    rows = [{**item, "subject_caption": item.get("subject_caption", captions.get(item.get("subject") or "", "")), "age": _age(item.get("created_at"), now),
+    rows = [{**item, "subject_caption": item.get("subject_caption", ""), "age": _age(item.get("created_at"), now),
              "may_take": may_take(service, item, user)} for item in items]
     decided = request.query_params.get("decided", "")
     to = request.query_params.get("to", "")

@@ -83,18 +83,15 @@ def set_language(request: Request, lang: Annotated[str, Form(max_length=10)] = "
 
 def _dashboard_values(request: Request) -> dict[str, Any]:
     service = request.app.state.service
-    lists = versions.lists(service.db)
-    open_alerts = alerts.list_alerts(service, status="open", limit=1).total
-    escalated = alerts.list_alerts(service, status="escalated", limit=1).total
-    values: dict[str, Any] = {"lists": lists, "open_alerts": open_alerts, "escalated": escalated, "buckets": None, "pending": None, "warnings": None}
-    counts = getattr(alerts, "count_alerts_by_age", None)
-    if counts is not None:
-        values["buckets"] = counts(service, ["open", "escalated"])
-    try:
-        values["pending"] = alerts.list_alerts(service, status="pending_approval", limit=1).total
-    except ValueError:
-        values["pending"] = None
-    return values
+    counts = {status: alerts.list_alerts(service, status=status, limit=1).total for status in ("open", "escalated", "pending_approval")}
+    return {
+        "lists": versions.lists(service.db),
+        "open_alerts": counts["open"],
+        "escalated": counts["escalated"],
+        "pending": counts["pending_approval"],
+        "buckets": alerts.count_alerts_by_age(service, ["open", "escalated"]),
+        "warnings": None,
+    }
 
 
 @router.get("/")
