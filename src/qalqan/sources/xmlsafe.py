@@ -3,7 +3,7 @@
 Lists arrive from the network and from partners, so the parser is locked down: no entity
 expansion, no DTD loading, no network access, libxml2's default size limits kept (huge_tree off),
 and any document whose DOCTYPE declares entities is refused outright (billion laughs, external
-entities). Parsing streams with `iterparse` and frees each record after use, so memory stays
+entities). Parsing streams (`XMLPullParser`, fed in chunks) and frees each record after use, so memory stays
 bounded by one record, not the file.
 
 Any parse failure (malformed, truncated, wrong encoding) becomes a `ListError` naming the file
@@ -67,6 +67,36 @@ def _check_prolog(path: Path) -> None:
         raise ListError(str(path), "document declares XML entities in its DOCTYPE (entity expansion / external entity attack); refused")
 
 
+#: Bytes fed to the parser at a time.
+FEED_BYTES = 64 * 1024
+
+
+def _events(path: Path, events: tuple[str, ...], **options: bool) -> Iterator[tuple[str, etree._Element]]:
+    """(event, element) pairs of the document at `path`, parsed with the locked-down options.
+
+    Fed chunk by chunk to an `XMLPullParser` rather than through `iterparse`: when the document
+    breaks, the events parsed before the break are still delivered, and only then the error
+    raised (lxml 6.2's `iterparse` raises at once and drops them), so the error names the last
+    record read, whatever the lxml version."""
+    parser = etree.XMLPullParser(
+        events=events, resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, **options
+    )
+    with path.open("rb") as fh:
+        while True:
+            chunk = fh.read(FEED_BYTES)
+            try:
+                if chunk:
+                    parser.feed(chunk)
+                else:
+                    parser.close()
+            except (etree.XMLSyntaxError, UnicodeDecodeError):
+                yield from parser.read_events()
+                raise
+            yield from parser.read_events()
+            if not chunk:
+                return
+
+
 def iter_records(
     path: Path,
     record_tags: frozenset[str],
@@ -86,16 +116,7 @@ def iter_records(
         _check_prolog(path)
     except OSError as exc:
         raise ListError(file, f"cannot read: {exc}") from None
-    context = etree.iterparse(
-        str(path),
-        events=("start", "end"),
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
+    context = _events(path, ("start", "end"), remove_comments=True, remove_pis=True)
     last_id: str | None = None
     depth_root_seen = False
     try:
@@ -149,9 +170,7 @@ def root_info(path: Path, max_events: int = 50) -> tuple[str, str | None, dict[s
     """
     path = Path(path)
     _check_prolog(path)
-    context = etree.iterparse(
-        str(path), events=("start",), resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-    )
+    context = _events(path, ("start",))
     try:
         for n, (_event, el) in enumerate(context):
             if n >= max_events:
