@@ -9,6 +9,7 @@ The browser tests (Playwright driving Debian's Chromium) have their fixtures in
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -81,6 +82,17 @@ def csrf(client: TestClient, path: str = "/ui/purpose") -> str:
     found = CSRF_META.search(r.text)
     assert found, f"no CSRF token on {path} ({r.status_code})"
     return found.group(1)
+
+
+def wait_for_job(web: Web, client: TestClient, url: str) -> str:
+    """The page of a background job at `url` once the job has finished (it stops polling)."""
+    web.app.state.jobs.wait()  # type: ignore[attr-defined]
+    for _ in range(50):
+        html = client.get(url).text
+        if "every 2s" not in html:
+            return html
+        time.sleep(0.1)
+    raise AssertionError(f"the job at {url} never finished")
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,10 @@ the CSRF refusals."""
 from __future__ import annotations
 
 import re
-import time
 
 from qalqan.service import subjects
 
-from .conftest import Web, csrf
+from .conftest import wait_for_job as _wait, Web, csrf
 
 HEADER = "id,schema,name,aliases,birth_date,nationality,gender,document_number,document_type,country,program,listed_on,reference\n"
 
@@ -28,16 +27,6 @@ AMENDED_KEY, REMOVED_KEY, ADDED_KEY = "WT.001", "WT.011", "WT.012"
 SECOND = {k: v for k, v in FIRST.items() if k != REMOVED_KEY}
 SECOND[AMENDED_KEY] = (FIRST[AMENDED_KEY][0], "1975-06-30")
 SECOND[ADDED_KEY] = ("Bakhytzhan Webtestuly Qozhamzharov", "1977-07-07")
-
-
-def _wait(web: Web, client, url: str) -> str:  # type: ignore[no-untyped-def]
-    web.app.state.jobs.wait()  # type: ignore[attr-defined]
-    for _ in range(50):
-        html = client.get(url).text
-        if "every 2s" not in html:
-            return html
-        time.sleep(0.1)
-    raise AssertionError(f"the job at {url} never finished")
 
 
 def upload(web: Web, client, name: str, body: bytes, filename: str = "webtest.csv") -> str:  # type: ignore[no-untyped-def]

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 from sqlalchemy import select
 
 from qalqan.store.tables import AuditEntry
 
-from .conftest import PURPOSE, Web, csrf
+from .conftest import wait_for_job as _wait, PURPOSE, Web, csrf
 
 SCRIPT = "<script>alert(1)</script>"
 
@@ -155,16 +154,6 @@ def test_posts_without_the_csrf_token_are_refused(web: Web) -> None:
     r = client.post("/ui/subjects/import", files={"file": ("a.csv", b"id,name\nX,Y\n", "text/csv")})
     assert r.status_code == 403
     assert "C00010" in client.get("/ui/subjects/C00010").text and "Csrf" not in client.get("/ui/subjects/C00010").text
-
-
-def _wait(web: Web, client, url: str) -> str:  # type: ignore[no-untyped-def]
-    web.app.state.jobs.wait()  # type: ignore[attr-defined]
-    for _ in range(50):
-        html = client.get(url).text
-        if "every 2s" not in html:
-            return html
-        time.sleep(0.1)
-    raise AssertionError(f"the job at {url} never finished")
 
 
 def test_upload_runs_as_a_job_and_reports_bad_rows(web: Web) -> None:

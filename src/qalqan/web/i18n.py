@@ -107,6 +107,16 @@ def choose(cookie: str | None, accept_language: str | None) -> str:
     return str(found.language) if found is not None and found.language in LANGUAGES else DEFAULT
 
 
+@cache
+def _territories(lang: str) -> Mapping[str, str]:
+    return dict(Locale.parse(lang).territories)
+
+
+def country_name(code: str, lang: str) -> str | None:
+    """The country `code` (ISO 3166 alpha-2, any case) named in `lang` (Babel's CLDR data), or None."""
+    return _territories(lang).get(code.upper()) if code and len(code) == 2 else None
+
+
 def direction(lang: str) -> str:
     return "rtl" if lang in RTL else "ltr"
 

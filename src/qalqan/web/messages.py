@@ -29,6 +29,8 @@ DYNAMIC: dict[str, tuple[str, ...]] = {
     "age buckets": ("<1d", "1-7d", "7-30d", ">30d"),
     "job kinds": ("subjects.import", "list.import", "list.fetch", "batch-screen"),
     "warning priorities": ("flash", "priority", "routine"),
+    "schemata": ("Person", "Organization", "LegalEntity", "Vessel"),
+    "genders": ("male", "female", "other"),
     "fetch outcomes": ("imported", "unchanged", "not-modified", "failed"),
     "navigation": ("Dashboard", "Screen a name", "Alerts", "Subjects", "Lists", "Batch screening", "Audit"),
     "error titles": ("Bad request", "Not allowed", "Not found", "Conflict", "Too large", "Cannot be done", "Too many attempts", "Error"),

@@ -26,7 +26,7 @@ from qalqan.monitoring import alerts as rules
 from qalqan.monitoring.alerts import Action, AlertStatus, DecisionError, Trigger
 from qalqan.service import alerts, versions
 from qalqan.web.auth import WebUser, web_require
-from qalqan.web.templating import is_htmx, render
+from qalqan.web.templating import is_htmx, language, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -296,14 +296,11 @@ def _country_code(value: str) -> str | None:
         return None
 
 
-def _country_label(code: str) -> str:
-    try:
-        from rigour.territories import get_territory
+def _country_label(code: str, lang: str) -> str:
+    """A listed country code shown with its name in the page's language."""
+    from qalqan.web.i18n import country_name
 
-        territory = get_territory(code)
-    except Exception:  # noqa: BLE001
-        territory = None
-    name = getattr(territory, "name", None)
+    name = country_name(code, lang)
     return f"{name} ({code})" if name and name.casefold() != code.casefold() else code
 
 
@@ -365,7 +362,7 @@ def _subject_side(record: Mapping[str, Any] | None, m: Mapping[str, Any]) -> dic
     }
 
 
-def _entity_side(entity: Mapping[str, Any] | None, m: Mapping[str, Any]) -> dict[str, Any] | None:
+def _entity_side(entity: Mapping[str, Any] | None, m: Mapping[str, Any], lang: str = "en") -> dict[str, Any] | None:
     if entity is None:
         return None
     from qalqan.model.codec import date_from_dict
@@ -384,7 +381,7 @@ def _entity_side(entity: Mapping[str, Any] | None, m: Mapping[str, Any]) -> dict
         docs.append({**d, "hit": _doc_key(d.get("number")) in c_docs})
 
     def countries(key: str, feature: str) -> list[dict[str, Any]]:
-        return [{"text": _country_label(v), "hit": _hit(c.get(feature), v)} for v in entity.get(key) or []]
+        return [{"text": _country_label(v, lang), "hit": _hit(c.get(feature), v)} for v in entity.get(key) or []]
 
     return {
         "id": entity.get("id"),
@@ -446,7 +443,7 @@ def _review_values(request: Request, user: WebUser, alert: Mapping[str, Any]) ->
         "alert": alert,
         "explanation": explanation,
         "subject": _subject_side(alert.get("subject_record"), m),
-        "entity": _entity_side(alert.get("entity"), m),
+        "entity": _entity_side(alert.get("entity"), m, language(request)),
         "actions": actions,
         "may_take": may_take(service, alert, user),
         "deciders": _deciders(service) if Action.REASSIGN.value in actions else [],
