@@ -83,6 +83,8 @@ class Trigger(StrEnum):
     LIST_AMENDED = "list-amended"  # ... or amended
     DATA_CHANGED = "data-changed"  # re-raised after a false positive / close: a side's data changed
     RELISTED = "relisted"  # re-raised after a delisting: the entity is back
+    TRAVELLER = "traveller"  # a traveller of an API/PNR message matched a listed party
+    LOST_DOCUMENT = "lost-document"  # a traveller's document is on the lost and stolen list
 
 
 #: Statuses awaiting a user's decision on the match itself (confirm, false positive, close).

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from qalqan.monitoring.alerts import ACTIVE, PARTNER_LIST_PREFIX, Action, AlertStatus, DecisionError, Trigger, transition
+from qalqan.service import travel
 from qalqan.service.common import PAGE_DEFAULT, Page, iso, page_bounds
 from qalqan.service.context import Context
 from qalqan.store.tables import Alert, Decision, EntityRecord, ExchangeObject, ListVersion, Subject, User
@@ -61,10 +62,25 @@ def alert_summary(a: Alert, subject_external_id: str | None, subject_caption: st
         "record_id": a.record_id,
         "created_at": iso(a.created_at),
         "updated_at": iso(a.updated_at),
+        "traveller_id": a.traveller_id,
+        "departure_at": iso(a.departure_at),
     }
     if subject_caption is not None:
         out["subject_caption"] = subject_caption
     return out
+
+
+def _with_travellers(s: Session, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A traveller's alerts in a page get the traveller's name and flight (`travel`)."""
+    ids = [i["traveller_id"] for i in items if i.get("traveller_id") is not None]
+    if ids:
+        found = travel.traveller_captions(s, ids)
+        for item in items:
+            info = found.get(item.get("traveller_id"))  # type: ignore[arg-type]
+            if info is not None:
+                item["travel"] = info
+                item.setdefault("subject_caption", info["caption"])
+    return items
 
 
 #: The queue's sort orders: "-" first is descending; ties are broken by id in the same direction.
@@ -75,6 +91,9 @@ SORTS: dict[str, tuple[Any, bool]] = {
     "-score": (Alert.score, True),
     "updated": (Alert.updated_at, False),
     "-updated": (Alert.updated_at, True),
+    # Travellers' alerts by time to departure, the soonest first (alerts without one last).
+    "departure": (Alert.departure_at, False),
+    "-departure": (Alert.departure_at, True),
 }
 #: The `assignee` filter value for alerts assigned to nobody.
 UNASSIGNED = "-"
@@ -174,16 +193,18 @@ def list_alerts(
         cond.append(Alert.created_at >= _as_utc(created_after))
     if created_before is not None:
         cond.append(Alert.created_at < _as_utc(created_before))
-    order = (column.desc(), Alert.id.desc()) if descending else (column.asc(), Alert.id.asc())
+    order: tuple[Any, ...] = (column.desc(), Alert.id.desc()) if descending else (column.asc(), Alert.id.asc())
+    if column is Alert.departure_at:
+        order = (Alert.departure_at.is_(None), *order)
     with ctx.db.session() as s:
         total = s.execute(select(func.count()).select_from(Alert).where(*cond, *score_cond)).scalar_one()
         # The page's ids first (an index walk, no join), then those rows with their subjects.
         ids = s.execute(select(Alert.id).where(*cond, *page_score_cond).order_by(*order).offset(offset).limit(limit)).scalars().all()
         items: list[dict[str, Any]] = []
         if ids:
-            rows = s.execute(select(Alert, Subject.external_id, Subject.caption).join(Subject, Subject.id == Alert.subject_id).where(Alert.id.in_(ids))).all()
+            rows = s.execute(select(Alert, Subject.external_id, Subject.caption).outerjoin(Subject, Subject.id == Alert.subject_id).where(Alert.id.in_(ids))).all()
             by_id = {a.id: (a, ext, caption) for a, ext, caption in rows}
-            items = [alert_summary(*by_id[i]) for i in ids if i in by_id]
+            items = _with_travellers(s, [alert_summary(*by_id[i]) for i in ids if i in by_id])
     return Page(items, int(total), offset, limit)
 
 
@@ -255,7 +276,7 @@ def _pending_confirm(s: Session, alert_id: int) -> Decision | None:
 
 
 def _alert_detail(s: Session, alert: Alert) -> dict[str, Any]:
-    subject = s.get(Subject, alert.subject_id)
+    subject = s.get(Subject, alert.subject_id) if alert.subject_id is not None else None
     out = alert_summary(alert, subject.external_id if subject else None)
     out["subject_hash"] = alert.subject_hash
     out["explanation"] = list(alert.explanation or [])
@@ -264,9 +285,13 @@ def _alert_detail(s: Session, alert: Alert) -> dict[str, Any]:
         if subject is not None
         else None
     )
-    record = s.get(EntityRecord, alert.record_id)
+    record = s.get(EntityRecord, alert.record_id) if alert.record_id is not None else None
     out["entity"] = dict(record.data) if record is not None else None
     version = s.get(ListVersion, alert.version_id)
+    trip = travel.alert_travel(s, alert, out["entity"], version.format if version is not None else None)
+    if trip is not None:
+        out["travel"] = trip
+        out["subject_caption"] = trip["traveller"]["surname"] + (", " + trip["traveller"]["given_names"] if trip["traveller"]["given_names"] else "")
     out["version"] = (
         {"id": version.id, "list": version.list_name, "number": version.number, "published": version.published, "fetched_at": iso(version.fetched_at)}
         if version is not None
@@ -279,7 +304,7 @@ def _alert_detail(s: Session, alert: Alert) -> dict[str, Any]:
     if alert.status == AlertStatus.PENDING_APPROVAL.value:
         proposal = next((d for d in reversed(decisions) if d.action == Action.CONFIRM.value), None)
         out["pending_confirmation"] = {"by": proposal.actor, "at": iso(proposal.at), "reason": proposal.reason} if proposal is not None else None
-    history = s.execute(
+    history = [] if alert.subject_id is None else s.execute(
         select(Alert.id, Alert.generation, Alert.status, Alert.trigger)
         .where(Alert.subject_id == alert.subject_id, Alert.list_name == alert.list_name, Alert.entity_key == alert.entity_key, Alert.id != alert.id)
         .order_by(Alert.generation)

@@ -20,6 +20,7 @@ from qalqan.matching.screener import Screener
 from qalqan.service import audit as audit_log
 from qalqan.service.clock import SYSTEM_CLOCK, Clock
 from qalqan.service.live import LiveScreener
+from qalqan.service.sealing import Sealer, travel_key
 from qalqan.store.db import Database
 from qalqan.store.tables import AuditEntry, Decision
 
@@ -53,6 +54,7 @@ class Context:
         org: str | None = None,
         org_name: str | None = None,
         four_eyes: bool | None = None,
+        travel_key: bytes | None = None,
     ):
         self.db = db
         #: This node's organisation for exchange with partners (QALQAN_ORG / QALQAN_ORG_NAME).
@@ -65,6 +67,15 @@ class Context:
         #: An analyst's confirm awaits a supervisor's approval (QALQAN_FOUR_EYES; on by default).
         self.four_eyes: bool = four_eyes_setting() if four_eyes is None else bool(four_eyes)
         self.live = LiveScreener(db, self.config, self.threshold, self.clock)
+        self._travel_key = travel_key
+        self._sealer: Sealer | None = None
+
+    @property
+    def sealer(self) -> Sealer:
+        """Seals depersonalised passenger data (the travel key is read on first use)."""
+        if self._sealer is None:
+            self._sealer = Sealer(self._travel_key if self._travel_key is not None else travel_key())
+        return self._sealer
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

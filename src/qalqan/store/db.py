@@ -96,6 +96,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted and overwritten content is zeroed in the file, not left in free pages: masked and
+    # deleted passenger data (and erased subjects) must be gone from the database itself.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer, nor it them
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable at every checkpoint; safe with WAL
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
@@ -169,9 +172,25 @@ class Database:
         """Bring the schema up to `revision` with Alembic (idempotent)."""
         from alembic import command
 
-        with self.engine.begin() as connection:
-            cfg = alembic_config(connection)
-            command.upgrade(cfg, revision)
+        if self.dialect != "sqlite":
+            with self.engine.begin() as connection:
+                command.upgrade(alembic_config(connection), revision)
+            return
+        # SQLite changes a column by copying its table (Alembic's batch mode), which a table other
+        # tables refer to survives only with foreign-key enforcement off; the pragma is a no-op
+        # inside a transaction, so it is set before, and the keys are checked before commit.
+        with self.engine.connect() as connection:
+            raw = connection.connection.driver_connection  # pysqlite, autocommit: no BEGIN is sent
+            assert raw is not None
+            raw.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with connection.begin():
+                    command.upgrade(alembic_config(connection), revision)
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration left {len(broken)} broken foreign key(s), first: {tuple(broken[0])}")
+            finally:
+                raw.execute("PRAGMA foreign_keys=ON")
 
     def tables(self) -> set[str]:
         return set(inspect(self.engine).get_table_names())

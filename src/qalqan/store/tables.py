@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 #: Integer primary keys: BIGINT on PostgreSQL (a population of millions re-screened for years
@@ -156,7 +156,11 @@ class Subject(Base):
 
 
 class Alert(Base):
-    """A possible match of a subject to a listed party, awaiting or carrying a human decision."""
+    """A possible match of a subject to a listed party, awaiting or carrying a human decision.
+
+    A watched subject's alert names the subject; a traveller's (travel screening) names the
+    traveller instead, with the time of their first departure (the queue's urgency) and, for a
+    lost or stolen travel document, no entity record (the document list has none)."""
 
     __tablename__ = "alerts"
     __table_args__ = (
@@ -171,16 +175,21 @@ class Alert(Base):
         Index("ix_alerts_status_score", "status", "score", "id"),
         Index("ix_alerts_status_updated", "status", "updated_at", "id"),
         Index("ix_alerts_assignee_status", "assignee", "status", "id"),
+        Index("ix_alerts_status_departure", "status", "departure_at", "id"),
+        Index("ix_alerts_traveller", "traveller_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    subject_id: Mapped[int] = mapped_column(BigId, ForeignKey("subjects.id"))
+    subject_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("subjects.id"))  # None: a traveller's alert
+    traveller_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("travellers.id"))
+    #: A traveller's first scheduled departure (local time as the message gives it, stored naive-UTC).
+    departure_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     list_name: Mapped[str] = mapped_column(ForeignKey("lists.name"))
     entity_key: Mapped[str] = mapped_column(String(KEY))
     generation: Mapped[int] = mapped_column(Integer, default=1)  # 2, 3, ...: re-raised after data changed
     entity_id: Mapped[str] = mapped_column(String(KEY))
     entity_caption: Mapped[str] = mapped_column(String(1000))
-    record_id: Mapped[int] = mapped_column(BigId, ForeignKey("entity_records.id"))  # entity content matched
+    record_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("entity_records.id"))  # entity content matched (None: a lost document)
     version_id: Mapped[int] = mapped_column(BigId, ForeignKey("list_versions.id"))  # version that produced it
     subject_hash: Mapped[str] = mapped_column(String(HASH))  # subject content matched
     score: Mapped[float] = mapped_column(Float)
@@ -454,3 +463,109 @@ class ExchangeStatus(Base):
     success: Mapped[int] = mapped_column(Integer, default=0)
     failure: Mapped[int] = mapped_column(Integer, default=0)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)  # the status resource as served
+
+
+class TravelMessage(Base):
+    """One API (PAXLST) or PNR (PNRGOV) interchange as received, or quarantined.
+
+    `raw` is the message as the carrier sent it (its SHA-256 in `sha256`) until the
+    depersonalisation date; then it is sealed (`sealed`: encrypted with the deployment's travel
+    key, readable only through an approved re-personalisation) and `raw` is emptied. The flights
+    (`messages`: per message its kind, version, reference and legs) carry no personal data."""
+
+    __tablename__ = "travel_messages"
+    __table_args__ = (Index("ix_travel_messages_received", "received_at", "id"), Index("ix_travel_messages_sha256", "sha256"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    sha256: Mapped[str] = mapped_column(String(HASH))
+    size: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str | None] = mapped_column(String(CODE))  # "PAXLST" | "PNRGOV" (None: unreadable)
+    status: Mapped[str] = mapped_column(String(CODE))  # "stored" | "quarantined"
+    error: Mapped[str | None] = mapped_column(Text)  # why it was quarantined
+    error_segment: Mapped[str | None] = mapped_column(String(CODE))
+    error_position: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(1000))  # "api", "cli:<file>", "inbox:<file>"
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_by: Mapped[str] = mapped_column(String(KEY))
+    messages: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    warnings: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    travellers: Mapped[int] = mapped_column(Integer, default=0)
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+    first_departure: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    depersonalised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: A case that holds the message past its deletion date (None: none), and who placed it.
+    hold: Mapped[str | None] = mapped_column(String(KEY))
+    hold_by: Mapped[str | None] = mapped_column(String(KEY))
+
+
+class Traveller(Base):
+    """One passenger or crew member of a stored message, as screened.
+
+    The personal fields are masked in place at depersonalisation (their clear values go into
+    `sealed`, encrypted); `doc_keys` (keyed hashes of the document numbers) and the non-personal
+    fields stay, so statistics and document look-ups keep working on masked records."""
+
+    __tablename__ = "travellers"
+    __table_args__ = (Index("ix_travellers_message", "message_id", "part", "position"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    message_id: Mapped[int] = mapped_column(BigId, ForeignKey("travel_messages.id"))
+    part: Mapped[int] = mapped_column(Integer, default=0)  # which message of the interchange
+    position: Mapped[int] = mapped_column(Integer)  # 1-based, in its message
+    role: Mapped[str] = mapped_column(String(CODE))  # passenger | crew | infant
+    surname: Mapped[str] = mapped_column(String(1000))
+    given_names: Mapped[str] = mapped_column(String(1000), default="")
+    birth_date: Mapped[str | None] = mapped_column(String(CODE))
+    gender: Mapped[str | None] = mapped_column(String(CODE))
+    nationality: Mapped[str | None] = mapped_column(String(CODE))
+    residence_country: Mapped[str | None] = mapped_column(String(CODE))
+    documents: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    booking_reference: Mapped[str | None] = mapped_column(String(CODE))
+    legs: Mapped[list[Any]] = mapped_column(JSON, default=list)  # indexes into the message's legs
+    address: Mapped[str | None] = mapped_column(Text)
+    contacts: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    frequent_flyer: Mapped[str | None] = mapped_column(String(KEY))
+    payment: Mapped[str | None] = mapped_column(Text)
+    remarks: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    tickets: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    doc_keys: Mapped[str] = mapped_column(Text, default="")
+    first_departure: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    masked: Mapped[bool] = mapped_column(Boolean, default=False)
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class LostDocument(Base):
+    """A lost or stolen travel document, as one import of the document list (`version_id`, of
+    the list "travel-documents") has it; `key` is the normalised number looked up."""
+
+    __tablename__ = "lost_documents"
+    __table_args__ = (Index("ix_lost_documents_key", "version_id", "key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    version_id: Mapped[int] = mapped_column(BigId, ForeignKey("list_versions.id"))
+    key: Mapped[str] = mapped_column(String(KEY))
+    number: Mapped[str] = mapped_column(String(KEY))
+    country: Mapped[str | None] = mapped_column(String(CODE))
+    type: Mapped[str | None] = mapped_column(String(KEY))
+    reported: Mapped[str | None] = mapped_column(String(CODE))
+
+
+class Repersonalisation(Base):
+    """A request to see a depersonalised traveller's data in clear: by a named official with a
+    reason, approved (or refused) by a supervisor other than the requester. Approved, the
+    requester may read the sealed data until `expires_at`."""
+
+    __tablename__ = "travel_repersonalisations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    traveller_id: Mapped[int] = mapped_column(BigId, ForeignKey("travellers.id"))
+    requested_by: Mapped[str] = mapped_column(String(KEY))
+    reason: Mapped[str] = mapped_column(Text)
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(CODE))  # pending | approved | refused
+    decided_by: Mapped[str | None] = mapped_column(String(KEY))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,201 @@
+"""Travel screening end to end, on a real store (each backend) with an injected clock: a real
+API message naming a UN-listed person under another spelling is ingested, raises an alert with
+its flight context, is decided by named officials, is masked after 6 months (in the API, the
+export and the database file itself) and deleted after 5 years; quarantine, lost and stolen
+documents, case holds and re-personalisation with four eyes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from qalqan.service import alerts, audit, travel, users
+from qalqan.service.clock import FixedClock
+from qalqan.service.core import Qalqan
+from qalqan.store.db import Database
+from qalqan.store.tables import Alert, AuditEntry, Decision, TravelMessage
+from qalqan.store.tables import Traveller as TravellerRow
+from qalqan.travel.protection import MASK
+from tests.travel.support import with_first_passenger
+
+START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+PURPOSE = "PIU screening of flight LH0123"
+#: QDi.006, listed as AIMAN MUHAMMED RABI AL-ZAWAHIRI (born 19 June 1951, Egypt), as a carrier's
+#: reservation system writes him: another transliteration, family name first.
+LISTED_AS_BOOKED = "NAD+FL+++AL ZAWAHRI:AYMAN MOHAMMED RABIE'ATT+2++M'DTM+329:510619'NAT+2+EGY'DOC+P:110:111+K9988776'"
+
+
+def _service(db: Database, tmp_path: Path) -> tuple[Qalqan, FixedClock]:
+    clock = FixedClock(START)
+    service = Qalqan(db, audit_key=bytes(32), clock=clock, travel_key=bytes(range(32)))
+    for name, role in (("ana", "analyst"), ("sam", "supervisor"), ("sue", "supervisor")):
+        users.create_user(service, name, role, actor="test")
+    return service, clock
+
+
+@pytest.fixture
+def manifest(shared: Path) -> bytes:
+    return with_first_passenger((shared / "messages" / "paxlst" / "loader__Test3.txt").read_bytes(), LISTED_AS_BOOKED)
+
+
+@pytest.mark.shared
+def test_ingest_alert_decide_mask_delete(db: Database, tmp_path: Path, shared: Path, manifest: bytes) -> None:
+    service, clock = _service(db, tmp_path)
+    newest = sorted((shared / "un").glob("un_consolidated_2026-*.xml"))[-1]
+    service.import_list(f"un:{newest}", actor="test")
+
+    result = travel.ingest(service, manifest, actor="gateway", source="api")
+    assert result.status == "stored" and result.travellers == 260
+    assert len(result.alerts) == 1, result
+    # The same bytes again are recognised, not screened twice.
+    assert travel.ingest(service, manifest, actor="gateway").duplicate
+
+    # The alert is in the same queue, with the flight, and sorts by time to departure.
+    page = alerts.list_alerts(service, sort="departure")
+    [item] = [i for i in page.items if i["id"] == result.alerts[0]]
+    assert item["trigger"] == "traveller" and item["travel"]["flight"] and item["travel"]["route"]
+    detail = alerts.get_alert(service, result.alerts[0], actor="ana", purpose=PURPOSE)
+    assert detail is not None
+    assert detail["entity"]["reference"] == "QDi.006"
+    assert detail["travel"]["travel_ban"] is True  # Al-Qaida regime: the travel ban applies
+    flight = detail["travel"]["flight"]
+    assert flight["carrier"] and flight["departure"] and flight["itinerary"] and "-" in flight["route"]
+    assert detail["travel"]["traveller"]["surname"] == "AL ZAWAHRI"
+    assert detail["subject_record"] is None and detail["subject"] is None
+
+    # A named official decides; with four eyes a supervisor approves.
+    assert service.decide(result.alerts[0], actor="ana", action="confirm", reason="same person: name, birth date, nationality")["status"] == "pending_approval"
+    assert service.decide(result.alerts[0], actor="sam", action="approve", reason="agreed")["status"] == "confirmed"
+
+    # Six months and a day later: depersonalised everywhere.
+    clock.advance(timedelta(days=185))
+    done = travel.apply_retention(service)
+    assert done["depersonalised_messages"] == 1 and done["masked_travellers"] == 260
+    seen = travel.get_message(service, result.message_id, actor="ana", purpose=PURPOSE)
+    for t in seen["traveller_list"]:
+        assert t["masked"] and t["surname"] == MASK
+        assert t["birth_date"] in (None, MASK) and t["nationality"] in (None, MASK)
+        assert all(d == MASK for d in t["documents"])
+        assert t["flight"]["route"]  # the flight stays (not personal data)
+    csv_text = travel.export_travellers(service, result.message_id, actor="ana", purpose=PURPOSE)
+    assert "ZAWAHRI" not in csv_text and "AYMAN" not in csv_text and MASK in csv_text
+    masked_alert = alerts.get_alert(service, result.alerts[0], actor="ana", purpose=PURPOSE)
+    assert masked_alert is not None
+    assert "ZAWAHRI" not in str(masked_alert["explanation"]) and "AYMAN" not in str(masked_alert["travel"])
+    assert masked_alert["explanation"][0]["candidate_value"]  # the listed side still explains the alert
+    with db.session() as s:
+        rows = s.execute(select(TravellerRow)).scalars().all()
+        assert rows and all(r.masked and r.surname == MASK and r.sealed for r in rows)
+        message = s.get(TravelMessage, result.message_id)
+        assert message is not None and message.raw is None and message.sealed
+    if db.dialect == "sqlite":
+        with db.engine.connect() as conn:
+            conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        blob = Path(db.engine.url.database or "").read_bytes()
+        assert b"ZAWAHRI" not in blob and b"AYMAN MOHAMMED" not in blob  # not in free pages either
+
+    # Five years: every traveller without a confirmed hit is gone; the confirmed one is a case.
+    clock.advance(timedelta(days=5 * 366))
+    done = travel.apply_retention(service)
+    assert done["deleted_travellers"] == 259
+    with db.session() as s:
+        kept = s.execute(select(TravellerRow)).scalars().all()
+        assert [t.id for t in kept] == [detail["travel"]["traveller"]["id"]]
+        assert s.execute(select(Alert).where(Alert.traveller_id.is_not(None))).scalars().one().status == "confirmed"
+    assert audit.verify(db, bytes(32)).ok
+
+
+@pytest.mark.shared
+def test_quarantine_names_segment_and_position_and_keeps_what_was_stored(db: Database, tmp_path: Path, shared: Path, manifest: bytes) -> None:
+    service, _ = _service(db, tmp_path)
+    good = travel.ingest(service, manifest, actor="gateway")
+    bad = (shared / "messages" / "pnrgov" / "parsers__pnrBadFormat.txt").read_bytes()
+    result = travel.ingest(service, bad, actor="gateway", source="inbox:bad.txt")
+    assert result.status == "quarantined" and result.error and result.position is not None
+    page = travel.list_messages(service, status="quarantined")
+    assert [m["id"] for m in page.items] == [result.message_id]
+    assert page.items[0]["error"] == result.error
+    with db.session() as s:
+        stored = s.get(TravelMessage, result.message_id)
+        assert stored is not None and stored.raw == bad  # kept as received
+        assert s.get(TravelMessage, good.message_id).status == "stored"  # type: ignore[union-attr]
+        assert len(s.execute(select(TravellerRow).where(TravellerRow.message_id == good.message_id)).scalars().all()) == 260
+
+
+def _pax(name: str, doc: str = "", nat: str = "KAZ", born: str = "800101") -> str:
+    group = f"NAD+FL+++{name}'ATT+2++M'DTM+329:{born}'NAT+2+{nat}'"
+    return group + (f"DOC+P:110:111+{doc}'" if doc else "")
+
+
+@pytest.mark.shared
+def test_lost_document_hits_and_a_failed_import_keeps_the_list(db: Database, tmp_path: Path, manifest: bytes, shared: Path) -> None:
+    service, _ = _service(db, tmp_path)
+    first = travel.import_documents(service, "number,issuing country,type,reported\nK9988776,EGY,passport,2026-11-02\nZZ1,KAZ,passport,\n", actor="sam")
+    assert first["documents"] == 2
+    with pytest.raises(travel.lostdocs.DocumentListError, match="row 2"):
+        travel.import_documents(service, "number,country\nA1,KZ\n,KZ\n", actor="sam")
+    assert service.live_versions()[travel.DOCUMENT_LIST] == first["version_id"]  # the failed import left version 1 live
+    result = travel.ingest(service, manifest, actor="gateway")  # no name list loaded: only the document can hit
+    [alert_id] = result.alerts
+    detail = alerts.get_alert(service, alert_id, actor="ana", purpose=PURPOSE)
+    assert detail is not None and detail["trigger"] == "lost-document" and detail["list"] == travel.DOCUMENT_LIST
+    assert detail["explanation"][0]["feature"] == "lost_document" and "2026-11-02" in detail["explanation"][0]["detail"]
+    # A document number an officer types finds the traveller, before and after masking.
+    assert len(travel.find_by_document(service, "k 998-8776", actor="ana", purpose=PURPOSE)) == 1
+
+
+@pytest.mark.shared
+def test_hold_keeps_a_message_past_deletion_and_a_dismissed_alert_goes_with_it(db: Database, tmp_path: Path, shared: Path, manifest: bytes) -> None:
+    service, clock = _service(db, tmp_path)
+    travel.import_documents(service, "number\nK9988776\n", actor="sam")
+    held = travel.ingest(service, manifest, actor="gateway")
+    other = travel.ingest(service, manifest.replace(b"WSPDLA", b"WSPDLB"), actor="gateway")
+    assert other.alerts
+    service.decide(other.alerts[0], actor="ana", action="false_positive", reason="document number reused by the issuer")
+    travel.set_hold(service, held.message_id, actor="sam", case="CASE-2027-17")
+    clock.advance(timedelta(days=5 * 366 + 1))
+    done = travel.apply_retention(service)
+    assert done["held"] == 1 and done["deleted_messages"] == 1 and done["deleted_alerts"] == 1
+    with db.session() as s:
+        assert s.get(TravelMessage, held.message_id) is not None
+        assert s.get(TravelMessage, other.message_id) is None
+        assert s.get(Alert, other.alerts[0]) is None
+        assert not s.execute(select(Decision).where(Decision.alert_id == other.alerts[0])).scalars().all()
+    # The deleted decisions are accounted for by the retention entry: the chain still verifies.
+    assert audit.verify(db, bytes(32)).ok
+
+
+@pytest.mark.shared
+def test_repersonalisation_needs_a_supervisor_other_than_the_requester(db: Database, tmp_path: Path, manifest: bytes) -> None:
+    service, clock = _service(db, tmp_path)
+    result = travel.ingest(service, manifest, actor="gateway")
+    clock.advance(timedelta(days=200))
+    travel.apply_retention(service)
+    with db.session() as s:
+        tid = s.execute(select(TravellerRow.id).where(TravellerRow.message_id == result.message_id, TravellerRow.position == 1)).scalar_one()
+    with pytest.raises(travel.TravelError, match="reason"):
+        travel.request_repersonalisation(service, tid, actor="ana", reason=" ")
+    req = travel.request_repersonalisation(service, tid, actor="sam", reason="case CASE-2027-17: link to a confirmed hit")
+    with pytest.raises(travel.TravelError, match="four eyes"):
+        travel.decide_repersonalisation(service, req["id"], actor="sam", approve=True, reason="mine")
+    with pytest.raises(travel.TravelError, match="supervisor"):
+        travel.decide_repersonalisation(service, req["id"], actor="ana", approve=True, reason="ok")
+    with pytest.raises(travel.TravelError, match="pending"):
+        travel.repersonalised(service, req["id"], actor="sam", purpose=PURPOSE)
+    travel.decide_repersonalisation(service, req["id"], actor="sue", approve=True, reason="justified by the case")
+    with pytest.raises(travel.TravelError, match="only the official"):
+        travel.repersonalised(service, req["id"], actor="ana", purpose=PURPOSE)
+    clear = travel.repersonalised(service, req["id"], actor="sam", purpose=PURPOSE)
+    assert clear["surname"] == "AL ZAWAHRI" and clear["birth_date"] == "1951-06-19"
+    with db.session() as s:  # re-personalised for the reader, never written back
+        assert s.get(TravellerRow, tid).surname == MASK  # type: ignore[union-attr]
+    clock.advance(timedelta(hours=25))
+    with pytest.raises(travel.TravelError, match="expired"):
+        travel.repersonalised(service, req["id"], actor="sam", purpose=PURPOSE)
+    with db.session() as s:
+        logged = s.execute(select(AuditEntry.action, AuditEntry.actor, AuditEntry.purpose).where(AuditEntry.action.like("travel.repersonalise.%")).order_by(AuditEntry.seq)).all()
+    assert [tuple(r) for r in logged] == [("travel.repersonalise.request", "sam", ""), ("travel.repersonalise.approve", "sue", ""),
+                                         ("travel.repersonalise.view", "sam", PURPOSE)]
