@@ -6,6 +6,7 @@ documents, case holds and re-personalisation with four eyes."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -199,3 +200,30 @@ def test_repersonalisation_needs_a_supervisor_other_than_the_requester(db: Datab
         logged = s.execute(select(AuditEntry.action, AuditEntry.actor, AuditEntry.purpose).where(AuditEntry.action.like("travel.repersonalise.%")).order_by(AuditEntry.seq)).all()
     assert [tuple(r) for r in logged] == [("travel.repersonalise.request", "sam", ""), ("travel.repersonalise.approve", "sue", ""),
                                          ("travel.repersonalise.view", "sam", PURPOSE)]
+
+
+@pytest.mark.shared
+def test_special_categories_never_reach_the_store(db: Database, tmp_path: Path, shared: Path) -> None:
+    service, _ = _service(db, tmp_path)
+    received = (shared / "messages" / "pnrgov" / "loader__pnr1.txt").read_bytes()
+    assert b"SSR+AVML" in received  # a meal request (may reveal religion or health)
+    result = travel.ingest(service, received, actor="gateway")
+    assert result.status == "stored" and any("special-category" in w for w in result.warnings)
+    with db.session() as s:
+        stored = s.get(TravelMessage, result.message_id)
+        assert stored is not None and stored.raw is not None
+        assert b"AVML" not in stored.raw and stored.raw.count(b"SSR+REDACTED'") == received.count(b"SSR+AVML")
+        assert stored.sha256 == hashlib.sha256(received).hexdigest()  # the hash is of what was received
+        assert all("AVML" not in str(r) for t in s.execute(select(TravellerRow)).scalars() for r in t.remarks)
+
+
+def test_redaction_keeps_every_other_byte_and_honours_una() -> None:
+    from qalqan.travel.redact import redact_special
+
+    msg = b"UNA:+.? 'UNH+1+PNRGOV:11:1:IA'SSR+MOML:HK:1:XX'SSR+DOCS:HK::::::P/KAZ/N123'IFT+4:28+PASSENGER IS A PILGRIM'UNT+5+1'"
+    out, n = redact_special(msg)
+    assert n == 2
+    assert out == b"UNA:+.? 'UNH+1+PNRGOV:11:1:IA'SSR+REDACTED'SSR+DOCS:HK::::::P/KAZ/N123'IFT+REDACTED'UNT+5+1'"
+    other = b"UNA#*.? !UNH*1*PNRGOV#11#1#IA!SSR*KSML#HK!UNT*3*1!"
+    assert redact_special(other) == (b"UNA#*.? !UNH*1*PNRGOV#11#1#IA!SSR*REDACTED!UNT*3*1!", 1)
+    assert redact_special(b"UNH+1+PAXLST'NAD+FL+++DOE:JOHN'UNT+3+1'") == (b"UNH+1+PAXLST'NAD+FL+++DOE:JOHN'UNT+3+1'", 0)

@@ -38,6 +38,7 @@ from qalqan.store.tables import Traveller as TravellerRow
 from qalqan.travel import documents as lostdocs
 from qalqan.travel.model import FlightLeg, Message, MessageError, Traveller
 from qalqan.travel.protection import PERSONAL_FIELDS, RetentionPolicy, mask_explanation, mask_record, screened_for_travel, travel_ban_applies, travel_ban_regimes
+from qalqan.travel.redact import redact_special
 from qalqan.travel.screening import legs_of, read_message, traveller_query
 
 #: The list that holds the lost and stolen travel documents (its versions are the imports).
@@ -218,6 +219,14 @@ def _traveller_row(sealer_key: Any, message_id: int, part: int, position: int, t
     )
 
 
+def _kept_copy(data: bytes) -> tuple[bytes, int]:
+    """What is stored of a message: as received, with special-category segments blanked."""
+    try:
+        return redact_special(data)
+    except (ValueError, IndexError):  # text too broken to walk: keep nothing of its free text
+        return data, 0
+
+
 def ingest(ctx: Context, data: bytes, *, actor: str, source: str = "api", threshold: float | None = None) -> IngestResult:
     """Take in one interchange as received. Returns what happened: stored (with the alerts it
     raised), quarantined (with the error, its segment and position), or a duplicate of a message
@@ -233,6 +242,7 @@ def ingest(ctx: Context, data: bytes, *, actor: str, source: str = "api", thresh
         return IngestResult(int(known[0]), str(known[1]), digest, duplicate=True)
     if not data.strip():
         raise TravelError("the message is empty", field="body")
+    kept, blanked = _kept_copy(data)
     try:
         messages = read_message(data, today=now.date())
         if not messages:
@@ -240,22 +250,22 @@ def ingest(ctx: Context, data: bytes, *, actor: str, source: str = "api", thresh
     except MessageError as exc:
         with ctx.transaction() as s:
             row = TravelMessage(sha256=digest, size=len(data), kind=None, status=QUARANTINED, error=str(exc), error_segment=exc.segment or None,
-                                error_position=exc.position or None, source=source[:1000], received_at=now, received_by=actor, messages=[], warnings=[],
-                                travellers=0, hits=0, raw=data)
+                                error_position=exc.position or None, source=source[:1000], received_at=now, received_by=actor, messages=[],
+                                travellers=0, hits=0, raw=kept, warnings=[f"{blanked} special-category segment(s) blanked"] if blanked else [])
             s.add(row)
             s.flush()
             ctx.audit(s, actor=actor, action="travel.quarantine", target=f"travel-message:{row.id}", input_hash=digest,
                       detail={"source": source[:200], "error": str(exc)[:500], "segment": exc.segment, "position": exc.position})
             return IngestResult(row.id, QUARANTINED, digest, error=str(exc), segment=exc.segment or None, position=exc.position or None)
     screened = [(message, _screen(ctx, message, threshold)) for message in messages]
-    warnings = [w for m in messages for w in m.warnings]
+    warnings = [w for m in messages for w in m.warnings] + ([f"{blanked} special-category segment(s) blanked in the stored copy"] if blanked else [])
     all_legs = [leg for m in messages for leg in m.legs]
     with ctx.transaction() as s:
         row = TravelMessage(
             sha256=digest, size=len(data), kind=messages[0].kind, status=STORED, source=source[:1000], received_at=now, received_by=actor,
             messages=[{"kind": m.kind, "version": m.version, "reference": m.reference, "sender": m.sender, "sent_at": m.sent_at,
                        "legs": [_leg_dict(leg) for leg in m.legs], "travellers": len(m.travellers)} for m in messages],
-            warnings=warnings[:200], travellers=sum(len(m.travellers) for m in messages), hits=0, first_departure=_first_departure(all_legs), raw=data,
+            warnings=warnings[:200], travellers=sum(len(m.travellers) for m in messages), hits=0, first_departure=_first_departure(all_legs), raw=kept,
         )
         s.add(row)
         s.flush()
