@@ -47,6 +47,13 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "exchange:sync": frozenset({LIAISON, ADMIN}),
     "exchange:admin": _ADMINS,
     "taxii:read": frozenset({PARTNER}),
+    # Travel: staff send messages in (a carriers' gateway runs as a staff user) and consult
+    # passenger data with a purpose; supervisors import the lost-document list, place case
+    # holds, run the retention rules and approve re-personalisation.
+    "travel:ingest": _STAFF,
+    "travel:read": _STAFF,
+    "travel:admin": _SUPERVISORS,
+    "travel:approve": _SUPERVISORS,
 }
 
 

@@ -29,7 +29,7 @@ SNIFF_BYTES = 8192
 LIST_NAMES = {"un": "un", "ofac": "ofac", "canada": "ca"}
 #: Names no list may take: the HTTP API's `/match/default` and `/match/sanctions` (yente's
 #: collection names) screen against every list, so a list so named could never be chosen alone.
-RESERVED_LIST_NAMES = ("default", "sanctions")
+RESERVED_LIST_NAMES = ("default", "sanctions", "travel-documents")  # the last: the lost and stolen documents (service.travel)
 #: The longest list name: what the store's column holds.
 MAX_LIST_NAME = 64
 _XML_ROOTS = {"CONSOLIDATED_LIST": "un", "sdnList": "ofac", "data-set": "canada"}
