@@ -631,3 +631,36 @@ def list_requests(ctx: Context, *, status: str | None = PENDING) -> list[dict[st
 __all__ = ["DOCUMENT_LIST", "IngestResult", "TravelError", "TravelNotFound", "alert_travel", "apply_retention", "decide_repersonalisation", "export_travellers",
            "find_by_document", "get_message", "import_documents", "ingest", "list_messages", "list_requests", "repersonalised", "request_repersonalisation",
            "set_hold", "traveller_captions"]
+
+
+# --- watched inbox -----------------------------------------------------------------------------
+
+#: A file is taken from the inbox once it has not changed for this long (a carrier's transfer
+#: may still be writing it).
+INBOX_SETTLE_SECONDS = 2.0
+
+
+def ingest_inbox(ctx: Context, directory: Any, *, actor: str, settle_seconds: float = INBOX_SETTLE_SECONDS, now: float | None = None) -> list[tuple[str, IngestResult]]:
+    """Take in every settled file of `directory` (hidden files and sub-directories skipped), in
+    name order; each file is deleted once its message is stored or quarantined in the database
+    (which keeps it as received, so no copy of passenger data outlives its retention on disk). A
+    file that fails for another reason (the database is down) stays for the next pass."""
+    import time
+    from pathlib import Path
+
+    folder = Path(directory)
+    moment = time.time() if now is None else now
+    done: list[tuple[str, IngestResult]] = []
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+        try:
+            if moment - path.stat().st_mtime < settle_seconds:
+                continue
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if not data.strip():
+            continue
+        result = ingest(ctx, data, actor=actor, source=f"inbox:{path.name}"[:1000])
+        path.unlink(missing_ok=True)
+        done.append((path.name, result))
+    return done
