@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from qalqan.travel.edifact import Segment, check_counts, edifact_date, element, segments
+from qalqan.travel.edifact import Segment, check_counts, check_interchange, edifact_date, element, segments
 from qalqan.travel.model import MessageError
 
 SIMPLE = "UNB+UNOA:4+SND+RCV+140202:0600+1'UNH+R1+PAXLST:D:05B:UN:IATA'BGM+745'NAD+FL+++DOE:JOHN'UNT+4+R1'UNZ+1+1'"
@@ -22,6 +22,7 @@ def test_segments_default_separators():
     assert element(nad, 3, 0) == "DOE" and element(nad, 3, 1) == "JOHN"
     assert element(nad, 3, 5) == "" and element(nad, 9) == "" and element(nad, 0, 1) == ""
     assert check_counts(segs) == []
+    assert check_interchange(segs) == []
 
 
 def test_segments_una_non_default_and_release_character():
@@ -115,3 +116,86 @@ def test_edifact_date():
     assert edifact_date("781306") is None
     assert edifact_date("12345") is None
     assert edifact_date("1701271725", "101") == "2017-01-27T17:25"  # qualifier disagrees: by length
+
+
+# --- ISO 9735 rules ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "UNH+R1+PAXLST:D:05B:UN:IATA'NAD+FL+++O?BRIEN'UNT+3+R1'",  # "?B": B is no service character
+        "UNH+R1+PAXLST:D:05B:UN:IATA'NAD+FL+++O? BRIEN'UNT+3+R1'",
+        "UNH+R1+PAXLST:D:05B:UN:IATA'NAD+FL+++OBRIEN?",  # release character at the very end
+    ],
+)
+def test_release_character_must_precede_a_service_character(text):
+    with pytest.raises(MessageError) as err:
+        segments(text)
+    assert (err.value.segment, err.value.position) == ("NAD", 2)
+    assert "release character" in str(err.value)
+
+
+def test_released_service_characters_are_data():
+    segs = segments("UNH+R1+PAXLST:D:05B:UN:IATA'FTX+AAI+++A?+B?:C???'D?*E'UNT+3+R1'")
+    assert element(segs[1], 3) == "A+B:C?'D*E"
+    # with a UNA, "*" is the repetition separator only when UNA says so ("\\*" in PNRGOV samples)
+    segs = segments("UNA:+.\\*'UNH+R1+PNRGOV:11:1:IA'IFT+4:28+RX \\*\\*'UNT+3+R1'")
+    assert element(segs[1], 1) == "RX **"
+    with pytest.raises(MessageError):
+        segments("UNA:+.? 'UNH+R1+PNRGOV:11:1:IA'IFT+4:28+RX ?*'UNT+3+R1'")
+
+
+@pytest.mark.parametrize("ch", ["\t", "\x00", "\x1b", "\x7f"])
+def test_control_character_between_segments(ch):
+    with pytest.raises(MessageError) as err:
+        segments(f"UNH+R1+PAXLST:D:05B:UN:IATA'\n{ch}BGM+745'UNT+3+R1'")
+    assert (err.value.segment, err.value.position) == ("BGM", 2)
+    assert f"U+{ord(ch):04X}" in str(err.value)
+
+
+def test_repertoire_of_the_declared_level_is_reported():
+    notes: list[str] = []
+    segments("UNB+UNOA:4+S+R+140202:0600+1'UNH+R1+PAXLST:D:05B:UN:IATA'NAD+FL+++Doe:Jane'UNT+3+R1'UNZ+1+1'", notes=notes)
+    assert len(notes) == 1 and "outside syntax level UNOA" in notes[0] and "(segment 3: NAD)" in notes[0]
+    notes = []
+    segments("UNB+UNOB:4+S+R+140202:0600+1'UNH+R1+PAXLST:D:05B:UN:IATA'NAD+FL+++Doe:Jane'UNT+3+R1'UNZ+1+1'", notes=notes)
+    assert notes == []
+    segments("UNB+UNOB:4+S+R+140202:0600+1'UNH+R1+PAXLST:D:05B:UN:IATA'NAD+FL+++Doe@:Jane'UNT+3+R1'UNZ+1+1'", notes=notes)
+    assert "outside syntax level UNOB, first '@'" in notes[0]
+    # the interchange's own separators are allowed ("$" is not level A)
+    notes = []
+    segments("UNA:*.? $UNB*UNOA:4*S*R*140202:0600*1$UNH*R1*PAXLST:D:02B:UN:IATA$UNT*2*R1$UNZ*1*1$", notes=notes)
+    assert notes == []
+
+
+def test_interchange_control_count_and_reference():
+    with pytest.raises(MessageError) as err:
+        check_interchange(segments(SIMPLE.replace("UNZ+1+1", "UNZ+2+1")))
+    assert (err.value.segment, err.value.position) == ("UNZ", 6)
+    assert "'2'" in str(err.value) and "1" in str(err.value)
+    segs = segments(SIMPLE.replace("UNZ+1+1", "UNZ+1+9"))
+    warnings = check_interchange(segs)
+    assert warnings == ["UNZ reference '9' does not match UNB reference '1' (segment 6: UNZ)"]
+    with pytest.raises(MessageError):
+        check_interchange(segs, strict=True)
+
+
+def test_functional_group_count():
+    text = "UNB+UNOA:4+S+R+140202:0600+1'UNG+PAXLST+S+R+140202:0600+7+UN+D:05B'UNH+R1+PAXLST:D:05B:UN:IATA'UNT+2+R1'UNE+1+7'UNZ+1+1'"
+    assert check_interchange(segments(text)) == []
+    with pytest.raises(MessageError) as err:
+        check_interchange(segments(text.replace("UNE+1+7", "UNE+2+7")))
+    assert (err.value.segment, err.value.position) == ("UNE", 5)
+    with pytest.raises(MessageError) as err:
+        check_interchange(segments(text.replace("UNZ+1+1", "UNZ+0+1")))
+    assert (err.value.segment, err.value.position) == ("UNZ", 6)
+
+
+def test_truncated_interchange():
+    with pytest.raises(MessageError) as err:  # cut after the UNT: no UNZ
+        check_interchange(segments(SIMPLE[: SIMPLE.index("UNZ")]))
+    assert (err.value.segment, err.value.position) == ("UNZ", 6)
+    with pytest.raises(MessageError) as err:  # cut inside the UNZ
+        segments(SIMPLE[:-3])
+    assert (err.value.segment, err.value.position) == ("UNZ", 6)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from qalqan.travel.edifact import segments
 from qalqan.travel.model import FlightLeg, Message, MessageError, TravelDocument
 from qalqan.travel.paxlst import read_paxlst
 
@@ -44,6 +45,11 @@ def test_test1_crew_list(shared: Path) -> None:
     assert t.documents == (TravelDocument("123456789", "P", "GBR", "2061-02-18"),)
     assert _by_surname(m, "NALEK").gender == "male"
     assert any("UNT segment count" in w for w in m.warnings)  # the file's UNT says 0000152
+    # UNB+UNOA:4+...+1403010600' but UNE+1+1402010600' and UNZ+1+1402010600': warnings
+    assert any("UNZ reference '1402010600' does not match UNB reference '1403010600'" in w for w in m.warnings)
+    assert any("UNE reference" in w for w in m.warnings)
+    # UNOA declared, names in lower case ("Steur:Andrea:Pat"): reported, not refused
+    assert any("outside syntax level UNOA" in w and "(segment 12: NAD)" in w for w in m.warnings)
 
 
 @pytest.mark.shared
@@ -129,10 +135,10 @@ def test_empty_message_is_valid() -> None:
 
 def test_unknown_qualifiers_are_warnings() -> None:
     text = HEAD + (
-        "BGM+999'TDT+20+LH123+++LH'LOC+125+FRA'LOC+87+JFK'"
-        "NAD+XYZ+++DOE:JANE'ATT+2++F'ATT+9++Q'DTM+329:850101'LOC+999+XXX'NAT+2+DEU'RFF+QQQ:1'"
+        "BGM+745'TDT+20+LH123+++LH'LOC+125+FRA'LOC+87+JFK'"
+        "NAD+FL+++DOE:JANE'ATT+2++F'ATT+9++Q'DTM+329:850101'LOC+999+XXX'NAT+2+DEU'RFF+QQQ:1'"
         "DOC+V+V123'DTM+36:300101'LOC+91+DEU'"
-        "NAD+DDT+++ROE:RICK'UNT+17+M1'"
+        "NAD+DDT+++ROE:RICK'UNT+17+M1'UNZ+1+1'"
     )
     (m,) = read_paxlst(text, today=TODAY)
     jane, rick = m.travellers
@@ -140,12 +146,22 @@ def test_unknown_qualifiers_are_warnings() -> None:
     assert jane.documents == (TravelDocument("V123", "V", "DEU", "2030-01-01"),)
     assert rick.role == "crew"
     joined = " | ".join(m.warnings)
-    for bit in ("BGM document code '999'", "NAD party qualifier 'XYZ'", "ATT qualifier '9'", "LOC qualifier '999'", "RFF qualifier 'QQQ'"):
+    for bit in ("ATT qualifier '9'", "LOC qualifier '999'", "RFF qualifier 'QQQ'"):
         assert bit in joined
 
 
+def test_unknown_closed_codes_raise() -> None:
+    body = "BGM+745'NAD+FL+++DOE:JANE'UNT+4+M1'UNZ+1+1'"
+    with pytest.raises(MessageError) as err:
+        read_paxlst(HEAD + body.replace("BGM+745", "BGM+999"))
+    assert (err.value.segment, err.value.position) == ("BGM", 3) and "'999'" in str(err.value)
+    with pytest.raises(MessageError) as err:
+        read_paxlst(HEAD + body.replace("NAD+FL", "NAD+XYZ"))
+    assert (err.value.segment, err.value.position) == ("NAD", 4) and "'XYZ'" in str(err.value)
+
+
 def test_crew_list_bgm_250() -> None:
-    (m,) = read_paxlst(HEAD + "BGM+250'NAD+FM+++SMITH:ANNA'UNT+4+M1'")
+    (m,) = read_paxlst(HEAD + "BGM+250'NAD+FM+++SMITH:ANNA'UNT+4+M1'UNZ+1+1'")
     assert m.travellers[0].role == "crew"
 
 
@@ -165,3 +181,66 @@ def test_errors_name_segment_and_position() -> None:
     with pytest.raises(MessageError) as err:  # not a PAXLST
         read_paxlst("UNH+M1+PNRGOV:11:1:IA'UNT+2+M1'")
     assert (err.value.segment, err.value.position) == ("UNH", 1)
+
+
+# --- malformed variants of a real sample (parsers__apisMessage.txt, edited in the test) ----------
+
+
+def _apis(shared: Path) -> str:
+    return (shared / "messages" / "paxlst" / "parsers__apisMessage.txt").read_text()
+
+
+def _refused(text: str) -> MessageError:
+    with pytest.raises(MessageError) as err:
+        read_paxlst(text, today=TODAY)
+    return err.value
+
+
+@pytest.mark.shared
+def test_sample_edits_closed_code_lists(shared: Path) -> None:
+    text = _apis(shared)
+    bgm = next(s.position for s in segments(text) if s.tag == "BGM")
+    err = _refused(text.replace("BGM+745", "BGM+746", 1))
+    assert (err.segment, err.position) == ("BGM", bgm) and "'746'" in str(err)
+    err = _refused(text.replace("NAD+FL", "NAD+FX", 1))
+    assert err.segment == "NAD" and "'FX'" in str(err)
+
+
+@pytest.mark.shared
+def test_sample_edits_truncated(shared: Path) -> None:
+    text = _apis(shared)
+    # cut in the middle of a segment
+    cut = text[: text.index("NAD+FL") + 12]
+    err = _refused(cut)
+    assert err.segment == "NAD" and "terminator" in str(err)
+    # the UNT removed: the message is truncated, named at the segment that follows it
+    no_unt = "'".join(s for s in text.split("'") if not s.strip().startswith("UNT"))
+    err = _refused(no_unt)
+    assert err.segment == "UNT" and "no UNT" in str(err)
+    # cut after the UNT: no UNE/UNZ
+    err = _refused(text[: text.index("UNE+")])
+    assert err.segment in ("UNE", "UNZ") and "truncated" in str(err)
+
+
+@pytest.mark.shared
+def test_sample_edits_counts(shared: Path) -> None:
+    text = _apis(shared)
+    (m,) = read_paxlst(text.replace("UNT+33+", "UNT+34+"), today=TODAY)  # lenient by default
+    assert any("UNT segment count '34' but the message has 33 segments" in w for w in m.warnings)
+    err = _refused(text.replace("UNZ+1+", "UNZ+2+"))
+    assert err.segment == "UNZ" and "'2'" in str(err) and "1" in str(err)
+    err = _refused(text.replace("UNE+1+", "UNE+3+"))
+    assert err.segment == "UNE" and "'3'" in str(err)
+
+
+@pytest.mark.shared
+def test_sample_edits_invalid_characters(shared: Path) -> None:
+    text = _apis(shared)
+    err = _refused(text.replace("NAD+FL+++", "NAD+FL+++\x01", 1))
+    assert err.segment == "NAD" and "U+0001" in str(err)
+    err = _refused(text.replace("\n NAD+FL", "\n\tNAD+FL", 1))  # a TAB between segments
+    assert err.segment == "NAD" and "U+0009" in str(err)
+    err = _refused(text.replace("NAD+FL+++", "NAD+FL+++?X", 1))  # release before a non-service character
+    assert err.segment == "NAD" and "release character" in str(err)
+    (m,) = read_paxlst(text.replace("NAD+FL+++CLARK", "NAD+FL+++Clark", 1), today=TODAY)  # UNOA, lower case
+    assert any("outside syntax level UNOA" in w for w in m.warnings)

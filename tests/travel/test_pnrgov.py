@@ -36,9 +36,12 @@ GOOD = [
     "loader__pnr_split.edi",
     "parsers__bigMessagePnr.txt",
     "parsers__bigbigPnr.txt",
-    # SOURCES.md calls this one malformed, but it is well-formed EDIFACT with a non-default UNA
-    # (":-.? *"): the GTAS test name refers to "*" being a regex meta character in the Java
-    # parser's split, not to an error in the file. It parses; see test_dangling_meta_character.
+    # SOURCES.md calls this one malformed, but it breaks no ISO 9735 rule that the other samples
+    # keep: its non-default UNA (":-.? *") is legal, it has no release character at all, and its
+    # service-segment defects (UNT count 34 for 55 segments, no UNT reference, UNZ reference not
+    # the UNB's) are shared by the UA samples. The GTAS test (theMetaCharacterTest) expects it to
+    # parse: "*" is a regex meta character in the Java parser's split. It parses, with warnings;
+    # see test_dangling_meta_character.
     "parsers__danglingMetaCharacter.txt",
     "parsers__modifyPnr77ForCodeShare.txt",
     "parsers__pnrAddressPhoneCTCM.txt",
@@ -146,6 +149,26 @@ def test_dangling_meta_character(shared: Path) -> None:
     assert (t.birth_date, t.gender, t.nationality) == ("1994-10-20", "male", "THA")
     assert t.booking_reference == "BGXFR4"
     assert "REUBEN_SERIO@GMAIL.COM" in t.contacts  # CTCE REUBEN..SERIO//GMAIL.COM
+    assert t.tickets == ("0.291204",)  # TKT-0.291204:T:1*
+    assert m.warnings == (
+        "UNT segment count '34' but the message has 55 segments; UNT without message reference (segment 56: UNT)",
+        "UNZ reference '0.2198557' does not match UNB reference '0.579602' (segment 57: UNZ)",
+    )
+
+
+@pytest.mark.shared
+def test_ticket_numbers(shared: Path) -> None:
+    m = _one(shared, "loader__2_pnrs_basic.edi")
+    # TIF+SMITHJR+JOHNMR:A:1' ... TKT+0062120234533:T:1'  (the TIFs repeated in TRI groups add none)
+    tickets = [(t.surname, t.given_names, t.tickets) for t in m.travellers[:4]]
+    assert tickets == [
+        ("SMITHJR", "JOHNMR", ("0062120234533",)),
+        ("JONES", "WILLIAMMR", ("0062120234534",)),
+        ("WAYNE", "JOHNMR", ("0062120234535",)),
+        ("COOPER", "GARYMR", ("0062120234536",)),
+    ]
+    # TKT+:700' (no document number) gives no ticket
+    assert all(t.tickets == () for t in _one(shared, "loader__3_pnrs.edi").travellers)
 
 
 @pytest.mark.shared
@@ -300,3 +323,45 @@ def test_not_pnrgov_raises() -> None:
     with pytest.raises(MessageError) as err:
         read_pnrgov(_FIXTURE.replace("PNRGOV:11:1", "PAXLST:11:1"))
     assert (err.value.segment, err.value.position) == ("UNH", 2)
+
+
+def test_ticket_in_fixture() -> None:
+    [m] = read_pnrgov(_FIXTURE.replace("TIF+DOE+JANE:A:1'", "TIF+DOE+JANE:A:1'TKT+1234567890123:T:1'").replace("UNT+17", "UNT+18"))
+    assert m.travellers[0].tickets == ("1234567890123",)
+    assert not any("UNT segment count" in w for w in m.warnings)  # the count was kept right
+
+
+# --- malformed variants of a real sample (loader__adult_and_infant.edi, edited in the test) ------
+
+
+def _refused(text: str) -> MessageError:
+    with pytest.raises(MessageError) as err:
+        read_pnrgov(text, today=TODAY)
+    return err.value
+
+
+@pytest.mark.shared
+def test_sample_edits_truncated(shared: Path) -> None:
+    text = _path(shared, "loader__adult_and_infant.edi").read_text()
+    err = _refused(text[: text.index("TIF+") + 10])  # cut mid-segment
+    assert err.segment == "TIF" and "terminator" in str(err)
+    no_unt = "'".join(s for s in text.split("'") if not s.strip().startswith("UNT"))
+    err = _refused(no_unt)
+    assert err.segment == "UNT" and "no UNT" in str(err)
+    err = _refused(text[: text.index("UNE+")])  # cut after the UNT
+    assert (err.segment, "truncated" in str(err)) == ("UNE", True)
+
+
+@pytest.mark.shared
+def test_sample_edits_syntax(shared: Path) -> None:
+    text = _path(shared, "loader__adult_and_infant.edi").read_text()
+    err = _refused(text.replace("TIF+", "TIF+\x02", 1))
+    assert err.segment == "TIF" and "U+0002" in str(err)
+    err = _refused(text.replace("TIF+", "TIF+A?B", 1))  # UNA:+.?*' release before a letter
+    assert err.segment == "TIF" and "release character" in str(err)
+    (m,) = read_pnrgov(text.replace("TIF+", "TIF+O?'", 1), today=TODAY)  # released terminator: data
+    assert any(t.surname.startswith("O'") for t in m.travellers)
+    err = _refused(text.replace("UNZ+1+", "UNZ+2+"))
+    assert err.segment == "UNZ" and "'2'" in str(err)
+    (m,) = read_pnrgov(text.replace("UNT+42+", "UNT+41+"), today=TODAY)  # UNT count: a warning
+    assert any("UNT segment count '41' but the message has 42 segments" in w for w in m.warnings)

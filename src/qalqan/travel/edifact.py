@@ -3,7 +3,15 @@
 `segments(text)` turns an interchange into a flat list of `Segment`s (tag, elements, 1-based
 position), honouring the `UNA` service string advice; syntax problems become `MessageError`s
 naming the segment and its position. `check_counts` checks each UNH..UNT message's UNT count and
-reference. `element` and `edifact_date` are small safe accessors.
+reference; `check_interchange` checks the UNB..UNZ (and UNG..UNE) control counts and references.
+`element` and `edifact_date` are small safe accessors.
+
+ISO 9735 rules enforced by `segments` (each a `MessageError` naming segment and position):
+a release character must be followed by a service character (ISO 9735-1: it "immediately
+precedes" one); every segment ends with the segment terminator (text cut mid-segment is refused);
+a segment tag is 3 upper-case letters/digits; no control characters other than CR/LF, anywhere
+(between segments too). Characters outside the repertoire of a declared UNOA/UNOB syntax level
+are only reported (`notes`): real API files declare UNOA and send lower case.
 
 Positions count the segments of the text from 1 (UNB or the first segment); the UNA service string
 advice is not a segment (an error in it has position 0).
@@ -21,9 +29,14 @@ from pydifact.parser import Parser
 
 from qalqan.travel.model import MessageError
 
-__all__ = ["Segment", "segments", "check_counts", "element", "edifact_date", "DATE_FORMATS"]
+__all__ = ["Segment", "segments", "check_counts", "check_interchange", "element", "edifact_date", "DATE_FORMATS"]
 
-_WHITESPACE = " \t\r\n"
+_WHITESPACE = " \r\n"  # allowed between segments; a TAB or other control character is not
+#: ISO 9735 annex A: syntax level A (upper case, digits, space and these graphic characters);
+#: level B adds lower case (the basic ISO 646 table without its national/alternative positions).
+_LEVEL_A = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,-()/='+:?!\"%&*;<>")
+_LEVEL_B = _LEVEL_A | frozenset("abcdefghijklmnopqrstuvwxyz_")
+_REPERTOIRES = {"UNOA": _LEVEL_A, "UNOB": _LEVEL_B}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +62,21 @@ def _characters(una: str) -> Characters:
     return Characters(component, data, decimal, escape, _reserved, terminator)
 
 
-def _split(body: str, chars: Characters) -> tuple[list[str], str]:
+def _service_characters(chars: Characters, una: bool) -> str:
+    """The characters a release character may precede (ISO 9735-1): the separators, the
+    release character itself and the repetition separator (UNA position 5; "*" by default)."""
+    service = chars.component_separator + chars.data_separator + chars.escape_character + chars.segment_terminator
+    if chars.reserved_character != " ":
+        service += chars.reserved_character
+    elif not una:
+        service += "*"
+    return service
+
+
+def _split(body: str, chars: Characters, service: str) -> tuple[list[str], str]:
     """Raw segment strings (terminator removed, surrounding whitespace stripped) and the
-    trailing text after the last terminator."""
+    trailing text after the last terminator. A release character not followed by a service
+    character → MessageError naming the segment."""
     raw: list[str] = []
     start = 0
     i = 0
@@ -60,6 +85,14 @@ def _split(body: str, chars: Characters) -> tuple[list[str], str]:
     while i < n:
         ch = body[i]
         if ch == esc and esc != " ":
+            if i + 1 >= n or body[i + 1] not in service:
+                after = "the end of the text" if i + 1 >= n else repr(body[i + 1])
+                tag = _tag_of(body[start:i].strip(_WHITESPACE), chars)[:3] or "?"
+                raise MessageError(
+                    f"release character {esc!r} followed by {after}, not by a service character",
+                    segment=tag,
+                    position=len(raw) + 1,
+                )
             i += 2
             continue
         if ch == term:
@@ -87,22 +120,31 @@ def _decode(text: str | bytes) -> str:
     return text.decode("latin-1")  # C1 control characters are then rejected as invalid
 
 
-def segments(text: str | bytes) -> list[Segment]:
+def _invalid(ch: str) -> bool:
+    o = ord(ch)
+    return (o < 32 and ch not in "\r\n") or 127 <= o < 160 or ch == "\ufffd"
+
+
+def segments(text: str | bytes, *, notes: list[str] | None = None) -> list[Segment]:
     """All segments of an EDIFACT interchange (or a bare UNH..UNT message).
 
     Bytes are decoded as UTF-8, else Windows-1252 (as real API files are), else Latin-1.
-    Whitespace and line breaks between segments are ignored; so is text after the final UNZ that
-    has no segment terminator (e.g. a trailing date line). Any other syntax problem, a control
-    character inside a segment, or an empty text → MessageError(segment=tag, position=n)."""
+    Blanks and line breaks between segments are ignored; so is text after the final UNZ that
+    has no segment terminator (e.g. a trailing date line). Any other syntax problem (see the
+    module doc), a control character, or an empty text → MessageError(segment=tag, position=n).
+    `notes`, when given, receives what is only reported: characters outside the UNOA/UNOB
+    repertoire that UNB declares."""
     text = _decode(text)
     body = text.lstrip(_WHITESPACE + "\ufeff")
     chars = Characters()
-    if body.startswith("UNA"):
+    una = body.startswith("UNA")
+    if una:
         chars = _characters(body[3:9])
         body = body[9:]
     elif not body:
         raise MessageError("empty EDIFACT text", position=0)
-    raw, trailing = _split(body, chars)
+    service = _service_characters(chars, una)
+    raw, trailing = _split(body, chars, service)
     if trailing.strip(_WHITESPACE):
         last = _tag_of(raw[-1], chars) if raw else ""
         if last != "UNZ":
@@ -110,6 +152,10 @@ def segments(text: str | bytes) -> list[Segment]:
             raise MessageError("truncated: segment without a terminator", segment=tag or "?", position=len(raw) + 1)
     tags: list[str] = []
     for pos, r in enumerate(raw, 1):
+        bad = next((ch for ch in r if _invalid(ch)), None)
+        if bad is not None:
+            shown = "".join(c for c in _tag_of(r, chars) if c.isprintable())[:3] or "?"
+            raise MessageError(f"invalid character U+{ord(bad):04X}", segment=shown, position=pos)
         tag = _tag_of(r, chars)
         if tag != tag.rstrip(_WHITESPACE):  # "UNG *PAXLST" (airline2.edi): blank after the tag
             r = raw[pos - 1] = tag.rstrip(_WHITESPACE) + r[len(tag):]
@@ -119,10 +165,6 @@ def segments(text: str | bytes) -> list[Segment]:
             raise MessageError("empty segment", segment="?", position=pos)
         if len(tag) != 3 or not tag.isalnum() or not tag.isupper():
             raise MessageError(f"invalid segment tag {tag[:10]!r}", segment=tag[:10] or "?", position=pos)
-        for ch in r:
-            o = ord(ch)
-            if o < 32 and ch not in "\r\n" or 127 <= o < 160 or ch == "\ufffd":
-                raise MessageError(f"invalid character U+{o:04X}", segment=tag, position=pos)
         if tag == "UNA":
             raise MessageError("UNA service string advice is only allowed at the start", segment="UNA", position=pos)
     joined = "".join(r + chars.segment_terminator for r in raw)
@@ -144,7 +186,32 @@ def segments(text: str | bytes) -> list[Segment]:
     if len(out) != len(raw):  # pragma: no cover - defensive
         pos = len(out) + 1
         raise MessageError("EDIFACT syntax error", segment=tags[pos - 1] if pos <= len(tags) else "?", position=pos)
+    if notes is not None:
+        notes.extend(_repertoire_notes(out, service + chars.decimal_point))
     return out
+
+
+def _repertoire_notes(segs: list[Segment], service: str) -> list[str]:
+    """A note when data uses characters outside the UNOA/UNOB level that UNB declares (the
+    interchange's own service characters are allowed); nothing for other syntax identifiers."""
+    unb = next((s for s in segs if s.tag == "UNB"), None)
+    level = element(unb, 0, 0) if unb else ""
+    allowed = _REPERTOIRES.get(level)
+    if allowed is None:
+        return []
+    allowed = allowed | frozenset(service)
+    first: tuple[Segment, str] | None = None
+    count = 0
+    for seg in segs:
+        values = "".join(v if isinstance(v, str) else "".join(v) for v in seg.elements)
+        bad = next((ch for ch in values if ch not in allowed and ch not in "\r\n"), None)
+        if bad is not None:
+            count += 1
+            first = first or (seg, bad)
+    if first is None:
+        return []
+    seg, bad = first
+    return [f"{count} segment(s) use characters outside syntax level {level}, first {bad!r} (segment {seg.position}: {seg.tag})"]
 
 
 def check_counts(segs: list[Segment], *, strict: bool = True) -> list[str]:
@@ -181,6 +248,64 @@ def check_counts(segs: list[Segment], *, strict: bool = True) -> list[str]:
     if open_unh is not None:
         last = segs[-1].position + 1 if segs else 0
         raise MessageError(f"message {element(open_unh, 0)!r} is truncated: no UNT", segment="UNT", position=last)
+    return found
+
+
+def _trailer(header: Segment, trailer: Segment, counted: int, what: str, strict: bool) -> list[str]:
+    """UNZ against UNB, or UNE against UNG (`what`: "... {} ..." for the count): the control
+    count must equal what was counted (all real samples agree, so a mismatch is an error); a
+    differing control reference is a warning unless strict (GTAS UA PNRGOV samples and Test1.txt
+    get it wrong)."""
+    count = element(trailer, 0)
+    if not count.isdigit() or int(count) != counted:
+        raise MessageError(
+            f"{trailer.tag} control count {count!r} but the " + what.format(counted), segment=trailer.tag, position=trailer.position
+        )
+    ref, expected = element(trailer, 1), element(header, 4)
+    if ref != expected:
+        problem = f"{trailer.tag} reference {ref!r} does not match {header.tag} reference {expected!r}"
+        if strict:
+            raise MessageError(problem, segment=trailer.tag, position=trailer.position)
+        return [f"{problem} (segment {trailer.position}: {trailer.tag})"]
+    return []
+
+
+def check_interchange(segs: list[Segment], *, strict: bool = False) -> list[str]:
+    """UNB..UNZ: UNZ's interchange control count = the functional groups, or the messages when
+    there are no groups; UNG..UNE likewise with the group's messages. A wrong count, a UNB
+    without UNZ (a truncated interchange) or a UNE without UNG → MessageError. A control reference
+    that differs from the header's → a warning (returned), or an error when strict. Bare
+    UNH..UNT texts (no UNB) have nothing to check."""
+    found: list[str] = []
+    unb: Segment | None = None
+    ung: Segment | None = None
+    groups = messages = group_messages = 0
+    for seg in segs:
+        if seg.tag == "UNB":
+            unb, groups, messages = seg, 0, 0
+        elif seg.tag == "UNG":
+            ung, group_messages = seg, 0
+            groups += 1
+        elif seg.tag == "UNH":
+            messages += 1
+            group_messages += 1
+        elif seg.tag == "UNE":
+            if ung is None:
+                raise MessageError("UNE without UNG", segment="UNE", position=seg.position)
+            found += _trailer(ung, seg, group_messages, "functional group has {} message(s)", strict)
+            ung = None
+        elif seg.tag == "UNZ":
+            if unb is None:
+                raise MessageError("UNZ without UNB", segment="UNZ", position=seg.position)
+            if ung is not None:
+                raise MessageError("functional group truncated: no UNE", segment="UNE", position=seg.position)
+            what = "interchange has {} functional group(s)" if groups else "interchange has {} message(s)"
+            found += _trailer(unb, seg, groups or messages, what, strict)
+            unb = None
+    if ung is not None:
+        raise MessageError("functional group truncated: no UNE", segment="UNE", position=segs[-1].position + 1)
+    if unb is not None:
+        raise MessageError("interchange truncated: no UNZ", segment="UNZ", position=segs[-1].position + 1)
     return found
 
 

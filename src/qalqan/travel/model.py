@@ -58,6 +58,7 @@ class Traveller:
     contacts: tuple[str, ...] = ()  # phone / e-mail (PNR)
     frequent_flyer: str | None = None
     payment: str | None = None  # form of payment text (PNR FOP)
+    tickets: tuple[str, ...] = ()
     remarks: tuple[str, ...] = ()  # free text (PNR IFT / SSR OTHS), special categories removed
 
 

@@ -2,8 +2,12 @@
 
 One `Message` per UNH..UNT. The flight groups (TDT + LOC/DTM) become `FlightLeg`s; each NAD
 (FL passenger, FM crew, DDT in-transit crew, DDU in-transit passenger) with its ATT, DTM, LOC,
-NAT, RFF and DOC (+ DTM/LOC) becomes a `Traveller`. Qualifiers this reader does not know are not
-errors: they are noted in `Message.warnings`. Pure: takes text, reads no files.
+NAT, RFF and DOC (+ DTM/LOC) becomes a `Traveller`. The two closed code lists the reader relies
+on are enforced: a BGM document name code or a NAD party qualifier it does not know raises
+`MessageError` (segment, position, value), since a traveller of unknown role cannot be screened
+correctly. Other unknown qualifiers are not errors: they are noted in `Message.warnings`, as are
+a wrong UNT count or reference, a wrong UNZ/UNE reference and characters outside the declared
+UNOA/UNOB level (real files have all of these). Pure: takes text, reads no files.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from qalqan.travel.edifact import Segment, check_counts, edifact_date, element, segments
+from qalqan.travel.edifact import Segment, check_counts, check_interchange, edifact_date, element, segments
 from qalqan.travel.model import FlightLeg, Message, MessageError, TravelDocument, Traveller
 
 __all__ = ["read_paxlst"]
@@ -103,7 +107,6 @@ def _read_one(segs: list[Segment], header: dict, today: date, warnings: list[str
     version = f"{element(unh, 1, 1)}:{element(unh, 1, 2)}"
     if version not in VERSIONS:
         warnings.append(f"PAXLST version {version} not one of {sorted(VERSIONS)}; read as D:05B {_where(unh)}")
-    list_role = "passenger"
     sent_at = header.get("sent_at")
     legs: list[_Leg] = []
     people: list[_Person] = []
@@ -114,10 +117,8 @@ def _read_one(segs: list[Segment], header: dict, today: date, warnings: list[str
         tag = seg.tag
         q = element(seg, 0, 0)
         if tag == "BGM":
-            if q in LIST_KINDS:
-                list_role = "crew" if q == "250" else "passenger"
-            else:
-                warnings.append(f"BGM document code {q!r} unknown {_where(seg)}")
+            if q not in LIST_KINDS:
+                raise MessageError(f"BGM document name code {q!r} unknown", segment="BGM", position=seg.position)
         elif tag == "TDT":
             if q != "20":
                 warnings.append(f"TDT stage qualifier {q!r} unknown {_where(seg)}")
@@ -130,8 +131,7 @@ def _read_one(segs: list[Segment], header: dict, today: date, warnings: list[str
                 continue
             role = ROLES.get(q)
             if role is None:
-                warnings.append(f"NAD party qualifier {q!r} unknown; read as a {list_role} {_where(seg)}")
-                role = list_role
+                raise MessageError(f"NAD party qualifier {q!r} unknown", segment="NAD", position=seg.position)
             surname = element(seg, 3, 0).strip().upper()
             given = " ".join(c.strip() for c in (seg.elements[3][1:] if len(seg.elements) > 3 and isinstance(seg.elements[3], list) else []) if c.strip()).upper()
             if not surname and element(seg, 2, 0):  # name in the free-form element (C058)
@@ -268,11 +268,15 @@ def read_paxlst(text: str | bytes, *, today: date | None = None, strict: bool = 
     """Every PAXLST message (UNH..UNT) in `text`.
 
     `today` decides the century of two-digit birth years (default: date.today()). strict=True makes
-    a wrong UNT segment count or reference an error; by default it is a warning (real files get it
-    wrong). Syntax errors, a missing UNT, or a non-PAXLST message → MessageError."""
+    a wrong UNT segment count or reference, or a wrong UNZ/UNE reference, an error; by default they
+    are warnings (real files get them wrong). Syntax errors, a missing UNT or UNZ, a wrong UNZ/UNE
+    count, an unknown BGM document name code or NAD party qualifier, or a non-PAXLST message →
+    MessageError."""
     today = today or date.today()
-    segs = segments(text)
+    notes: list[str] = []
+    segs = segments(text, notes=notes)
     count_warnings = check_counts(segs, strict=strict)
+    notes += check_interchange(segs, strict=strict)
     header: dict = {}
     messages: list[Message] = []
     start: int | None = None
@@ -285,7 +289,7 @@ def read_paxlst(text: str | bytes, *, today: date | None = None, strict: bool = 
         elif seg.tag == "UNH":
             start = i
         elif seg.tag == "UNT" and start is not None:
-            mine = [w for w in count_warnings if f"(segment {seg.position}: UNT)" in w]
+            mine = [w for w in count_warnings if f"(segment {seg.position}: UNT)" in w] + notes
             messages.append(_read_one(segs[start : i + 1], header, today, mine))
             start = None
     if not messages:

@@ -5,9 +5,9 @@ the message is sent for (the TVL of the header, always index 0) followed by ever
 itinerary leg of its PNRs. Each PNR (SRC group) gives its travellers (TIF at PNR level; the TIFs
 repeated inside TRI check-in groups are the same people and are not counted twice) with the PNR's
 record locator (RCI) as `booking_reference`, their documents (SSR DOCS/DOCO/DOCA), address (ADD),
-contacts (ADD phone, IFT CTCx), frequent flyer (FTI), payment (FOP) and free-text remarks (IFT,
-SSR OTHS and other SSR texts). PNR history (LTS, and IFT 4:19 under ABI) is not read at all. The
-model has no ticket field, so TKT is not kept.
+contacts (ADD phone, IFT CTCx), frequent flyer (FTI), payment (FOP), ticket numbers (TKT 1004,
+the ticket document number of the TKT group under the traveller's TIF) and free-text remarks (IFT,
+SSR OTHS and other SSR texts). PNR history (LTS, and IFT 4:19 under ABI) is not read at all.
 
 Special categories of personal data (religion, ethnicity, health, sex life, political opinion) are
 removed on arrival: meal SSRs (MOML, KSML, ...), medical/assistance SSRs (WCHR, MEDA, DEAF, BLND,
@@ -15,19 +15,20 @@ removed on arrival: meal SSRs (MOML, KSML, ...), medical/assistance SSRs (WCHR, 
 "special category removed (SSR MOML)" (the code or the source segment, never the value).
 
 Leniency for real airline files: a UNA with the decimal mark missing or a terminator that the text
-never uses is repaired, a final UNZ without its terminator is accepted, and a UNT whose reference
-has a wrong count or no reference is a warning (GTAS samples get both wrong). A UNT reference that
-differs from the UNH's, a missing UNT, or any syntax error raises `MessageError` naming the segment
-and position.
+never uses is repaired, a final UNZ without its terminator is accepted, and a UNT with a wrong
+count or no reference, and a UNZ whose reference differs from the UNB's, are warnings (GTAS samples
+get all three wrong). A UNT reference that differs from the UNH's, a missing UNT or UNZ, a wrong
+UNZ count, or any syntax error (see `travel.edifact`) raises `MessageError` naming the segment and
+position.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
-from qalqan.travel.edifact import Segment, edifact_date, element, segments
+from qalqan.travel.edifact import Segment, check_interchange, edifact_date, element, segments
 from qalqan.travel.model import FlightLeg, Message, MessageError, Traveller, TravelDocument
 
 __all__ = ["read_pnrgov", "SPECIAL_SSR_CODES"]
@@ -142,6 +143,7 @@ class _Pax:
     contacts: list[str] = field(default_factory=list)
     frequent_flyer: str | None = None
     payment: str | None = None
+    tickets: list[str] = field(default_factory=list)
     remarks: list[str] = field(default_factory=list)
     legs: list[int] = field(default_factory=list)
 
@@ -344,6 +346,7 @@ class _Reader:
                     contacts=tuple(p.contacts),
                     frequent_flyer=p.frequent_flyer,
                     payment=p.payment,
+                    tickets=tuple(p.tickets),
                     remarks=tuple(p.remarks),
                 )
             )
@@ -427,6 +430,11 @@ class _Reader:
                     address = address or addr
                     if phone and phone not in contacts:
                         contacts.append(phone)
+            elif tag == "TKT" and current is not None:
+                number = element(s, 0, 0).strip()  # "TKT+0062120234533:T:1": 1004 document number
+                # "TKT+0:T:1" (all zeros) is the placeholder of a PNR with no ticket issued yet
+                if number.strip("0") and number not in current.tickets:
+                    current.tickets.append(number)
             elif tag == "FOP" and current is not None:
                 pay = "; ".join(_text(c if isinstance(c, list) else [c]) for c in s.elements if _text(c if isinstance(c, list) else [c]))
                 current.payment = current.payment or (pay or None)
@@ -527,7 +535,7 @@ def read_pnrgov(text: str | bytes, *, today: date | None = None) -> list[Message
             text = raw.decode("latin-1")
     today = today or date.today()
     body, notes = _repair(text)
-    segs = segments(body)
+    segs = segments(body, notes=notes)
     messages: list[Message] = []
     unh: Segment | None = None
     for k, seg in enumerate(segs):
@@ -555,4 +563,7 @@ def read_pnrgov(text: str | bytes, *, today: date | None = None) -> list[Message
         raise MessageError("message truncated: no UNT", segment="UNT", position=segs[-1].position + 1)
     if not messages:
         raise MessageError("no PNRGOV message (UNH) found", position=0)
+    interchange = check_interchange(segs)  # after the messages: a missing UNT is named first
+    if interchange:
+        messages = [replace(m, warnings=m.warnings + tuple(interchange)) for m in messages]
     return messages
