@@ -227,3 +227,32 @@ def test_redaction_keeps_every_other_byte_and_honours_una() -> None:
     other = b"UNA#*.? !UNH*1*PNRGOV#11#1#IA!SSR*KSML#HK!UNT*3*1!"
     assert redact_special(other) == (b"UNA#*.? !UNH*1*PNRGOV#11#1#IA!SSR*REDACTED!UNT*3*1!", 1)
     assert redact_special(b"UNH+1+PAXLST'NAD+FL+++DOE:JOHN'UNT+3+1'") == (b"UNH+1+PAXLST'NAD+FL+++DOE:JOHN'UNT+3+1'", 0)
+
+
+def test_the_serve_worker_applies_retention_and_empties_the_inbox(db: Database, tmp_path: Path) -> None:
+    import time
+
+    from tests.travel.support import pax, paxlst
+
+    service, clock = _service(db, tmp_path)
+    old = travel.ingest(service, paxlst(pax("DOE", "JOHN")), actor="gateway")
+    clock.advance(timedelta(days=200))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "m.edi").write_bytes(paxlst(pax("ROE", "JANE"), reference="REF2"))
+    os_time = time.time()
+    import os
+
+    os.utime(inbox / "m.edi", (os_time - 10, os_time - 10))
+    seen: list[str] = []
+    worker = travel.TravelWorker(service, inbox=inbox, inbox_every=0.05, on_result=lambda name, _r: seen.append(name))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not (list(inbox.iterdir()) == [] and "retention" in seen):
+            time.sleep(0.05)
+    finally:
+        worker.stop(5)
+    assert "retention" in seen and "m.edi" in seen and not list(inbox.iterdir())
+    with db.session() as s:
+        assert s.get(TravelMessage, old.message_id).depersonalised_at is not None  # type: ignore[union-attr]

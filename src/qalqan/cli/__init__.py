@@ -361,6 +361,7 @@ def serve(
     demo_population: Annotated[bool, typer.Option("--demo-population/--no-demo-population", help="Watch the bundled demo population (256 people and organisations) when the store watches nobody yet")] = False,
     public_docs: Annotated[bool, typer.Option("--public-docs", help="Serve the interactive API docs (/docs, with Swagger UI from the package, and /openapi.json) without a key, for development; by default /openapi.json needs a key of any role")] = False,
     fetch_every: Annotated[str | None, typer.Option("--fetch-every", "--every", help="Re-fetch the UN list on this schedule (e.g. 1h, 30m); each new version is re-screened against the watched population")] = None,
+    travel_inbox: Annotated[Path | None, typer.Option("--travel-inbox", help="Take in the API/PNR messages carriers drop into this directory (as `qalqan travel watch`)", file_okay=False)] = None,
     un_url: Annotated[str | None, typer.Option("--un-url", hidden=True, help="Download the UN list from here (tests: a local server, or a closed port for no network)")] = None,
 ) -> None:
     """Serve the monitoring service and the screening API over the store.
@@ -400,6 +401,12 @@ def serve(
         # not repeated (and reported again) at once, one that just worked is not redone.
         service.scheduler(dict.fromkeys(names, un_url), every, actor=SERVE_ACTOR, start_after=every if startup.fetch_attempted else 0.0).start()
         err.print(f"[dim]fetching {', '.join(names)} every {fetch_every}[/]", highlight=False)
+    from qalqan.service.travel import TravelWorker
+
+    # The passenger-data rules run while the service does: at start and every few hours.
+    TravelWorker(service, inbox=travel_inbox, actor=SERVE_ACTOR).start()
+    if travel_inbox is not None:
+        err.print(f"[dim]taking in travel messages from {escape(str(travel_inbox))}[/]", highlight=False)
     base = f"http://{host}:{port}"
     app_ = create_app(service, banner=DEMO_BANNER if startup.demo else None, public_docs=public_docs)
     _run_server(app_, host, port, lambda: _ready(service, screener, startup, base, public_docs))

@@ -21,6 +21,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,6 +42,8 @@ from qalqan.travel.model import FlightLeg, Message, MessageError, Traveller
 from qalqan.travel.protection import PERSONAL_FIELDS, RetentionPolicy, mask_explanation, mask_record, screened_for_travel, travel_ban_applies, travel_ban_regimes
 from qalqan.travel.redact import redact_special
 from qalqan.travel.screening import legs_of, read_message, traveller_query
+
+log = logging.getLogger(__name__)
 
 #: The list that holds the lost and stolen travel documents (its versions are the imports).
 DOCUMENT_LIST = "travel-documents"
@@ -664,3 +668,44 @@ def ingest_inbox(ctx: Context, directory: Any, *, actor: str, settle_seconds: fl
         path.unlink(missing_ok=True)
         done.append((path.name, result))
     return done
+
+
+# --- in the background (serve) -----------------------------------------------------------------
+
+#: How often `serve` applies the retention rules (and once at start).
+RETENTION_EVERY_SECONDS = 6 * 3600.0
+
+
+class TravelWorker(threading.Thread):
+    """A daemon thread for `serve`: applies the retention rules at start and every
+    `retention_every` seconds, and (with `inbox`) takes in the inbox every `inbox_every` seconds.
+    A failure is logged and retried on the next turn; `.stop()` ends it."""
+
+    def __init__(self, ctx: Context, *, inbox: Any = None, inbox_every: float = 5.0, retention_every: float = RETENTION_EVERY_SECONDS, actor: str = SYSTEM,
+                 on_result: Any = None):
+        super().__init__(name="qalqan-travel", daemon=True)
+        self.ctx, self.inbox, self.inbox_every, self.retention_every, self.actor = ctx, inbox, inbox_every, retention_every, actor
+        self.on_result = on_result
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        next_retention = 0.0
+        while not self._stop_event.is_set():
+            now = self.ctx.clock.monotonic()
+            try:
+                if now >= next_retention:
+                    done = apply_retention(self.ctx, actor=self.actor)
+                    next_retention = now + self.retention_every
+                    if self.on_result:
+                        self.on_result("retention", done)
+                if self.inbox is not None:
+                    for name, result in ingest_inbox(self.ctx, self.inbox, actor=self.actor):
+                        if self.on_result:
+                            self.on_result(name, result)
+            except Exception:  # noqa: BLE001  a database hiccup must not end the rules
+                log.exception("travel worker: a turn failed; retrying on the next")
+            self._stop_event.wait(self.inbox_every if self.inbox is not None else min(self.retention_every, 60.0))
+
+    def stop(self, timeout: float | None = None) -> None:
+        self._stop_event.set()
+        self.join(timeout)
