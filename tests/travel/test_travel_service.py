@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from qalqan.service import alerts, audit, travel, users
 from qalqan.service.clock import FixedClock
@@ -256,3 +256,20 @@ def test_the_serve_worker_applies_retention_and_empties_the_inbox(db: Database, 
     assert "retention" in seen and "m.edi" in seen and not list(inbox.iterdir())
     with db.session() as s:
         assert s.get(TravelMessage, old.message_id).depersonalised_at is not None  # type: ignore[union-attr]
+
+
+@pytest.mark.shared
+def test_ingest_many_over_two_workers_is_ingest_message_by_message(db: Database, tmp_path: Path, shared: Path, manifest: bytes) -> None:
+    from tests.travel.support import pax, paxlst
+
+    service, _ = _service(db, tmp_path)
+    newest = sorted((shared / "un").glob("un_consolidated_2026-*.xml"))[-1]
+    service.import_list(f"un:{newest}", actor="test")
+    bad = (shared / "messages" / "pnrgov" / "parsers__pnrBadFormat.txt").read_bytes()
+    items = [(manifest, "a"), (paxlst(pax("DOE", "JOHN")), "b"), (bad, "c"), (manifest, "a again")]
+    results = travel.ingest_many(service, items, actor="gateway", workers=2)
+    assert [r.status for r in results] == ["stored", "stored", "quarantined", "stored"]
+    assert results[3].duplicate and results[3].message_id == results[0].message_id
+    assert len(results[0].alerts) == 1 and results[1].alerts == [] and results[2].position
+    with db.session() as s:
+        assert s.execute(select(func.count()).select_from(TravellerRow)).scalar_one() == 261

@@ -94,24 +94,34 @@ def _report(name: str, result: Any) -> None:
 @travel_app.command("ingest")
 def ingest(
     files: Annotated[list[Path], typer.Argument(help="EDIFACT files (PAXLST or PNRGOV), as carriers send them", exists=True, dir_okay=False)],
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Processes reading and screening (storing is in order, in this one)")] = 1,
     as_user: AsOption = None,
     json: JsonOption = False,
 ) -> None:
     """Take messages into the store: each kept as received (its SHA-256 recorded) and every
     traveller screened, hits raised as alerts in the queue; a message that does not read is
     quarantined with the segment and position at fault (exit 2), the others still taken in."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from qalqan.service import travel
 
     service = _service()
     actor = _actor(as_user)
-    results = []
-    for path in files:
-        result = travel.ingest(service, path.read_bytes(), actor=actor, source=f"cli:{path.name}")
-        results.append({"file": str(path), **result.as_dict()})
-        if not json:
-            _report(path.name, result)
+    items = [(path.read_bytes(), f"cli:{path.name}") for path in files]
+    with Progress(TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True,
+                  disable=len(files) < 2 or json) as bar:
+        task = bar.add_task("ingest", total=len(items))
+        try:
+            done = travel.ingest_many(service, items, actor=actor, workers=workers, progress=lambda n: bar.update(task, completed=n))
+        except travel.TravelError as exc:
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+    results = [{"file": str(path), **result.as_dict()} for path, result in zip(files, done, strict=True)]
     if json:
         _print_json(results)
+    else:
+        for path, result in zip(files, done, strict=True):
+            _report(path.name, result)
     if any(r["status"] == "quarantined" and not r["duplicate"] for r in results):
         raise typer.Exit(EXIT_BAD_INPUT)
 

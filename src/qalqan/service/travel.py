@@ -231,29 +231,114 @@ def _kept_copy(data: bytes) -> tuple[bytes, int]:
         return data, 0
 
 
+@dataclass(slots=True)
+class _Prepared:
+    """A message read and screened, not yet stored (what a worker process hands back)."""
+
+    digest: str
+    size: int
+    kept: bytes
+    blanked: int
+    messages: list[Message] | None = None
+    hits: list[list[_Hit]] | None = None
+    error: MessageError | None = None
+
+
+def _prepare(ctx: Context, data: bytes, today: Any, threshold: float | None) -> _Prepared:
+    """Read and screen one interchange: no write."""
+    digest = hashlib.sha256(data).hexdigest()
+    kept, blanked = _kept_copy(data)
+    try:
+        messages = read_message(data, today=today)
+        if not messages:
+            raise MessageError("the interchange holds no message (no UNH segment)")
+    except MessageError as exc:
+        return _Prepared(digest, len(data), kept, blanked, error=exc)
+    return _Prepared(digest, len(data), kept, blanked, messages, [_screen(ctx, message, threshold) for message in messages])
+
+
+def _known(ctx: Context, digest: str) -> IngestResult | None:
+    with ctx.db.session() as s:
+        known = s.execute(select(TravelMessage.id, TravelMessage.status).where(TravelMessage.sha256 == digest).order_by(TravelMessage.id).limit(1)).first()
+    return IngestResult(int(known[0]), str(known[1]), digest, duplicate=True) if known is not None else None
+
+
+def _check_body(data: Any) -> bytes:
+    if not isinstance(data, bytes | bytearray):
+        raise TravelError("a message is bytes as received", field="body")
+    if not bytes(data).strip():
+        raise TravelError("the message is empty", field="body")
+    return bytes(data)
+
+
 def ingest(ctx: Context, data: bytes, *, actor: str, source: str = "api", threshold: float | None = None) -> IngestResult:
     """Take in one interchange as received. Returns what happened: stored (with the alerts it
     raised), quarantined (with the error, its segment and position), or a duplicate of a message
     already held (the same bytes: nothing is screened twice)."""
     if not isinstance(data, bytes | bytearray):
         raise TravelError("a message is bytes as received", field="body")
-    data = bytes(data)
-    digest = hashlib.sha256(data).hexdigest()
-    now = ctx.clock.now()
-    with ctx.db.session() as s:
-        known = s.execute(select(TravelMessage.id, TravelMessage.status).where(TravelMessage.sha256 == digest).order_by(TravelMessage.id).limit(1)).first()
+    known = _known(ctx, hashlib.sha256(data).hexdigest())
     if known is not None:
-        return IngestResult(int(known[0]), str(known[1]), digest, duplicate=True)
-    if not data.strip():
-        raise TravelError("the message is empty", field="body")
-    kept, blanked = _kept_copy(data)
+        return known
+    data = _check_body(data)
+    return _store(ctx, _prepare(ctx, data, ctx.clock.now().date(), threshold), actor=actor, source=source)
+
+
+#: Set in a forked worker of `ingest_many`: the context it screens with (inherited, not pickled).
+_WORKER_CTX: Context | None = None
+
+
+def _work(item: tuple[bytes, Any, float | None]) -> _Prepared:
+    assert _WORKER_CTX is not None
+    data, today, threshold = item
+    return _prepare(_WORKER_CTX, data, today, threshold)
+
+
+def ingest_many(ctx: Context, items: Sequence[tuple[bytes, str]], *, actor: str, workers: int = 1, threshold: float | None = None,
+                progress: Any = None) -> list[IngestResult]:
+    """`ingest` for many interchanges ((bytes, source) each): read and screened over `workers`
+    forked processes (each inherits the screener built here once), stored here in order, each
+    in its own transaction as `ingest` does. Duplicates (of stored messages or within `items`)
+    are recognised as `ingest` recognises them."""
+    global _WORKER_CTX
+    checked = [(_check_body(data), src) for data, src in items]
+    today = ctx.clock.now().date()
+    ctx.screener  # build it before forking: the workers share its memory
+    ctx.live.listed(ctx.live_versions())
+    _DOCUMENTS.get(ctx)
+    results: list[IngestResult] = []
+    work = [(data, today, threshold) for data, _src in checked]
+    if workers <= 1 or len(work) < 2:
+        prepared_iter: Any = (_prepare(ctx, *w) for w in work)
+        pool = None
+    else:
+        import multiprocessing
+
+        _WORKER_CTX = ctx
+        ctx.db.engine.dispose(close=False)  # no connection is shared with the children
+        pool = multiprocessing.get_context("fork").Pool(workers)
+        prepared_iter = pool.imap(_work, work, chunksize=1)
     try:
-        messages = read_message(data, today=now.date())
-        if not messages:
-            raise MessageError("the interchange holds no message (no UNH segment)")
-    except MessageError as exc:
+        for (data, src), prepared in zip(checked, prepared_iter, strict=True):
+            known = _known(ctx, prepared.digest)
+            results.append(known if known is not None else _store(ctx, prepared, actor=actor, source=src))
+            if progress is not None:
+                progress(len(results))
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+            _WORKER_CTX = None
+    return results
+
+
+def _store(ctx: Context, prepared: _Prepared, *, actor: str, source: str) -> IngestResult:
+    now = ctx.clock.now()
+    digest, kept, blanked = prepared.digest, prepared.kept, prepared.blanked
+    if prepared.error is not None or prepared.messages is None or prepared.hits is None:
+        exc = prepared.error or MessageError("the message does not read")
         with ctx.transaction() as s:
-            row = TravelMessage(sha256=digest, size=len(data), kind=None, status=QUARANTINED, error=str(exc), error_segment=exc.segment or None,
+            row = TravelMessage(sha256=digest, size=prepared.size, kind=None, status=QUARANTINED, error=str(exc), error_segment=exc.segment or None,
                                 error_position=exc.position or None, source=source[:1000], received_at=now, received_by=actor, messages=[],
                                 travellers=0, hits=0, raw=kept, warnings=[f"{blanked} special-category segment(s) blanked"] if blanked else [])
             s.add(row)
@@ -261,12 +346,13 @@ def ingest(ctx: Context, data: bytes, *, actor: str, source: str = "api", thresh
             ctx.audit(s, actor=actor, action="travel.quarantine", target=f"travel-message:{row.id}", input_hash=digest,
                       detail={"source": source[:200], "error": str(exc)[:500], "segment": exc.segment, "position": exc.position})
             return IngestResult(row.id, QUARANTINED, digest, error=str(exc), segment=exc.segment or None, position=exc.position or None)
-    screened = [(message, _screen(ctx, message, threshold)) for message in messages]
+    messages = prepared.messages
+    screened = list(zip(messages, prepared.hits, strict=True))
     warnings = [w for m in messages for w in m.warnings] + ([f"{blanked} special-category segment(s) blanked in the stored copy"] if blanked else [])
     all_legs = [leg for m in messages for leg in m.legs]
     with ctx.transaction() as s:
         row = TravelMessage(
-            sha256=digest, size=len(data), kind=messages[0].kind, status=STORED, source=source[:1000], received_at=now, received_by=actor,
+            sha256=digest, size=prepared.size, kind=messages[0].kind, status=STORED, source=source[:1000], received_at=now, received_by=actor,
             messages=[{"kind": m.kind, "version": m.version, "reference": m.reference, "sender": m.sender, "sent_at": m.sent_at,
                        "legs": [_leg_dict(leg) for leg in m.legs], "travellers": len(m.travellers)} for m in messages],
             warnings=warnings[:200], travellers=sum(len(m.travellers) for m in messages), hits=0, first_departure=_first_departure(all_legs), raw=kept,
@@ -633,7 +719,7 @@ def list_requests(ctx: Context, *, status: str | None = PENDING) -> list[dict[st
 
 
 __all__ = ["DOCUMENT_LIST", "IngestResult", "TravelError", "TravelNotFound", "alert_travel", "apply_retention", "decide_repersonalisation", "export_travellers",
-           "find_by_document", "get_message", "import_documents", "ingest", "list_messages", "list_requests", "repersonalised", "request_repersonalisation",
+           "find_by_document", "get_message", "import_documents", "ingest", "ingest_many", "list_messages", "list_requests", "repersonalised", "request_repersonalisation",
            "set_hold", "traveller_captions"]
 
 
