@@ -125,7 +125,7 @@ def _invalid(ch: str) -> bool:
     return (o < 32 and ch not in "\r\n") or 127 <= o < 160 or ch == "\ufffd"
 
 
-def segments(text: str | bytes, *, notes: list[str] | None = None) -> list[Segment]:
+def segments(text: str | bytes, *, notes: list[str] | None = None, fast: bool = True) -> list[Segment]:
     """All segments of an EDIFACT interchange (or a bare UNH..UNT message).
 
     Bytes are decoded as UTF-8, else Windows-1252 (as real API files are), else Latin-1.
@@ -133,7 +133,8 @@ def segments(text: str | bytes, *, notes: list[str] | None = None) -> list[Segme
     has no segment terminator (e.g. a trailing date line). Any other syntax problem (see the
     module doc), a control character, or an empty text → MessageError(segment=tag, position=n).
     `notes`, when given, receives what is only reported: characters outside the UNOA/UNOB
-    repertoire that UNB declares."""
+    repertoire that UNB declares. `fast=False` has pydifact read every segment (the reference the
+    fast path, for segments without release characters, is tested against)."""
     text = _decode(text)
     body = text.lstrip(_WHITESPACE + "\ufeff")
     chars = Characters()
@@ -167,27 +168,43 @@ def segments(text: str | bytes, *, notes: list[str] | None = None) -> list[Segme
             raise MessageError(f"invalid segment tag {tag[:10]!r}", segment=tag[:10] or "?", position=pos)
         if tag == "UNA":
             raise MessageError("UNA service string advice is only allowed at the start", segment="UNA", position=pos)
-    joined = "".join(r + chars.segment_terminator for r in raw)
     out: list[Segment] = []
+    esc = chars.escape_character if chars.escape_character != " " else None
     parser = Parser(characters=chars)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # pydifact: "segments.xml not found" for service segments
-            for seg in parser.parse(joined, characters=chars):
-                if seg.tag == "UNA":
-                    continue
-                pos = len(out) + 1
-                elements = [e if isinstance(e, str) else list(e) for e in seg.elements]
-                out.append(Segment(seg.tag, elements, pos))
-    except (EDISyntaxError, ValueError, IndexError, TypeError) as exc:
-        pos = len(out) + 1
-        tag = tags[pos - 1] if pos <= len(tags) else "?"
-        raise MessageError(f"EDIFACT syntax error: {exc}", segment=tag, position=pos) from exc
+    for pos, r in enumerate(raw, 1):
+        if fast and (esc is None or esc not in r):
+            # No release character: splitting on the separators is the whole syntax, and it is
+            # what pydifact returns for such a segment (tests/travel/test_edifact.py checks it on
+            # every shared sample); pydifact reads the segments that release characters.
+            out.append(Segment(tags[pos - 1], _elements(r, chars), pos))
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # pydifact: "segments.xml not found" for service segments
+                [seg] = [s for s in parser.parse(r + chars.segment_terminator, characters=chars) if s.tag != "UNA"]
+        except (EDISyntaxError, ValueError, IndexError, TypeError) as exc:
+            raise MessageError(f"EDIFACT syntax error: {exc}", segment=tags[pos - 1], position=pos) from exc
+        out.append(Segment(seg.tag, [e if isinstance(e, str) else list(e) for e in seg.elements], pos))
     if len(out) != len(raw):  # pragma: no cover - defensive
         pos = len(out) + 1
         raise MessageError("EDIFACT syntax error", segment=tags[pos - 1] if pos <= len(tags) else "?", position=pos)
     if notes is not None:
         notes.extend(_repertoire_notes(out, service + chars.decimal_point))
+    return out
+
+
+def _elements(raw: str, chars: Characters) -> list[str | list[str]]:
+    """The data elements after the tag of a segment without release characters."""
+    comp = chars.component_separator
+    out: list[str | list[str]] = []
+    for part in raw.split(chars.data_separator)[1:]:
+        if comp not in part:
+            out.append(part)
+            continue
+        parts = part.split(comp)
+        while len(parts) > 1 and not parts[-1]:  # as pydifact: trailing empty components dropped
+            parts.pop()
+        out.append(parts if len(parts) > 1 else parts[0])
     return out
 
 
