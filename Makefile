@@ -47,6 +47,7 @@ bench: setup
 	$(BIN)/python -m bench.exchange
 	$(BIN)/python -m bench.alert_queue
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.travel
+	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.travel_ingest
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.arabic_eval
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.cyrillic_eval
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.run
