@@ -46,7 +46,7 @@ bench: setup
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.monitor
 	$(BIN)/python -m bench.exchange
 	$(BIN)/python -m bench.alert_queue
-	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.travel
+	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.travel --scenario manifest
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.travel_ingest
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.arabic_eval
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.cyrillic_eval

@@ -81,3 +81,18 @@ def test_the_benchmarks_manifest_reads_as_500_distinct_passengers(shared: Path) 
     [message] = read_message(manifest(500))
     assert len(message.travellers) == 500
     assert len({(t.surname, t.given_names, t.birth_date) for t in message.travellers}) == 500
+
+
+def test_screening_at_a_cutoff_returns_exactly_the_matches(shared: Path, un_screener: Screener) -> None:
+    """Travel screening asks only for matches (`cutoff` at the threshold, so candidates below it
+    are not fully scored): the same matches, scores and explanations as screening everything."""
+    text = (shared / "messages" / "paxlst" / "loader__Test3.txt").read_bytes()
+    first = text.index(b"NAD+FL")
+    end = text.index(b"NAD+FL", first + 1)
+    [message] = read_message(text[:first] + LISTED_AS_BOOKED.encode() + text[end:])
+    threshold = un_screener.threshold
+    for i, traveller in enumerate(message.travellers):
+        query = traveller_query(traveller, str(i))
+        full = [m.as_dict() for m in un_screener.match(query, limit=3) if m.match]
+        cut = [m.as_dict() for m in un_screener.match(query, limit=3, cutoff=threshold) if m.match]
+        assert cut == full, traveller.surname

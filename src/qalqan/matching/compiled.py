@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from qalqan.model import Document, Entity, NameQuality, PartialDate, Query
 from qalqan.model.entity import IdKind
@@ -49,6 +49,18 @@ class CompiledName:
     #: False for a query name's extra reading with its glue prefixes left apart
     #: (`names.tokens.unglued_tokens`): what an explanation needs to find its words.
     glued: bool = True
+    #: Derived from `joined` (never passed): the first letter of each joined skeleton, then the
+    #: first letter of each joined pair's first word, in `joined` order. A word whose skeleton
+    #: and spelling start with none of them meets no pair (`features._joined_partner` skips it
+    #: without a loop over the pairs).
+    heads: str = field(init=False, default="", repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        joined = self.joined
+        if joined:
+            tokens = self.tokens
+            heads = "".join([s[0] for s, _ in joined]) + "".join([tokens[pos].text[0] for _, pos in joined])
+            object.__setattr__(self, "heads", heads)
 
 
 @dataclass(frozen=True, slots=True)

@@ -302,10 +302,19 @@ def _align_joined(
     for single, double, s_sim, d_sim, flip in ((query, candidate, q_sim, c_sim, False), (candidate, query, c_sim, q_sim, True)):
         if not double.joined or d_sim.count(0.0) < 2:
             continue  # every way below joins two unmatched words of `double`
+        heads = double.heads
+        k = len(double.joined)
         for i, token in enumerate(single.tokens):
             if s_sim[i] or token.particle:
                 continue
-            found = _joined_partner(token, double, d_sim, config)
+            # `_joined_partner`'s own first test, inline: most words meet no pair at all.
+            text, skel = token.text, token.skeleton
+            if heads and (len(skel) < _MIN_JOINED_SKELETON or heads.find(skel[0], 0, k) < 0) and (
+                len(text) < 5 or heads.find(text[0], k) < 0
+            ):
+                found = None
+            else:
+                found = _joined_partner(token, double, d_sim, config)
             if found is not None:
                 j, joined_sim = found
                 s_sim[i] = d_sim[j] = d_sim[j + 1] = joined_sim
@@ -361,9 +370,17 @@ def _joined_partner(token: Token, double: CompiledName, d_sim: list[float], conf
     if skel is None and n < 5:
         return None
     first = text[0]
+    joined = double.joined
+    heads = double.heads
+    if heads:
+        # Every way below needs a pair whose skeleton starts as `skel` does, or (from 5
+        # letters) whose first word starts with `first`: none, no pair is a partner.
+        k = len(joined)
+        if (skel is None or heads.find(skel[0], 0, k) < 0) and (n < 5 or heads.find(first, k) < 0):
+            return None
     tokens = double.tokens
     sim = config.skeleton_similarity
-    for joined_skel, pos in double.joined:
+    for joined_skel, pos in joined:
         if d_sim[pos] or d_sim[pos + 1]:
             continue
         if joined_skel == skel:

@@ -179,11 +179,14 @@ def _screen(ctx: Context, message: Message, threshold: float | None) -> list[_Hi
     listed = ctx.live.listed(ctx.live_versions())
     regimes = travel_ban_regimes()
     doc_version, lost = _DOCUMENTS.get(ctx)
+    # Only matches are kept: candidates below the threshold need neither full scoring nor an
+    # explanation (`cutoff`; every candidate at or above it ranks before every one below it).
+    cutoff = screener.threshold if threshold is None else threshold
     hits: list[_Hit] = []
     for i, traveller in enumerate(message.travellers):
         query = traveller_query(traveller, f"{message.reference}/{i + 1}")
         if query.names:
-            for m in screener.match(query, limit=MATCH_LIMIT, threshold=threshold):
+            for m in screener.match(query, limit=MATCH_LIMIT, threshold=threshold, cutoff=cutoff):
                 where = listed.get(m.entity.id)
                 if not m.match or where is None or not screened_for_travel(formats.get(m.entity.list), m.entity.programs, regimes):
                     continue
@@ -314,8 +317,11 @@ def ingest_many(ctx: Context, items: Sequence[tuple[bytes, str]], *, actor: str,
     else:
         import multiprocessing
 
+        import gc
+
         _WORKER_CTX = ctx
         ctx.db.engine.dispose(close=False)  # no connection is shared with the children
+        gc.freeze()  # what exists now is never collected: the children's copies stay shared pages
         pool = multiprocessing.get_context("fork").Pool(workers)
         prepared_iter = pool.imap(_work, work, chunksize=1)
     try:
@@ -329,6 +335,9 @@ def ingest_many(ctx: Context, items: Sequence[tuple[bytes, str]], *, actor: str,
             pool.close()
             pool.join()
             _WORKER_CTX = None
+            import gc
+
+            gc.unfreeze()
     return results
 
 

@@ -78,12 +78,16 @@ def screen_message(screener: Screener, message: Message, *, threshold: float | N
                    lists: Sequence[str] | None = None) -> list[TravellerHit]:
     """Every traveller of `message` screened; those with at least one match at `threshold`
     (default: the screener's calibrated one), best first, in the message's order."""
+    # Only matches are kept, so candidates below the threshold need not be scored in full nor
+    # explained: `cutoff` at the threshold returns exactly the matches among the `limit` best
+    # (every candidate at or above it ranks before every one below it).
+    threshold = screener.threshold if threshold is None else threshold
     hits = []
     for i, traveller in enumerate(message.travellers):
         query = traveller_query(traveller, f"{message.reference}/{i + 1}")
         if not query.names:
             continue
-        found = tuple(m for m in screener.match(query, limit=limit, threshold=threshold, lists=lists) if m.match)
+        found = tuple(m for m in screener.match(query, limit=limit, threshold=threshold, lists=lists, cutoff=threshold) if m.match)
         if found:
             hits.append(TravellerHit(message, i, traveller, legs_of(message, traveller), found))
     return hits
