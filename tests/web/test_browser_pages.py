@@ -28,6 +28,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     second = folder / "demo_v2.csv"
     second.write_text(header + "".join(rows) + DIFF_ADDED, encoding="utf-8")
     server.service.import_list(f"csv:{second}", actor="test", name="demo")
+    from qalqan.service import travel
+    from tests.travel.support import pax, paxlst
+
+    # A flight with a listed passenger: the travel pages and a traveller's alert review.
+    travel.ingest(server.service, paxlst(pax("AL QAMARI", "SAMIRA HADI", born="800101", nationality="LBN", gender="F"), pax("SMAGULOV", "YERLAN")),
+                  actor="test", source="web tests")
     try:
         yield server
     finally:
@@ -126,6 +132,10 @@ def test_every_page(browser: Any, site: LiveServer, lang: str) -> None:
         visit.check("list", "/ui/lists/demo")
         visit.check("diff", diff_href(page))
         visit.check("batch", "/ui/batch")
+        visit.check("travel", "/ui/travel")
+        visit.check("travel-message", first_href(page, "/ui/travel/messages/"))
+        visit.check("travel-queue", "/ui/alerts?trigger=traveller&sort=departure")
+        visit.check("travel-review", first_href(page, "/ui/alerts/"))
         visit.check("not-allowed", "/ui/audit", expect_status=403)
         context.clear_cookies()
         context.add_cookies([{"name": "qalqan_lang", "value": lang, "url": site.url}])

@@ -35,6 +35,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("/ui/subjects", "Subjects", "subjects:read"),
     ("/ui/lists", "Lists", "lists:read"),
     ("/ui/batch", "Batch screening", "screen"),
+    ("/ui/travel", "Travel", "travel:read"),
     ("/ui/audit", "Audit", "audit:read"),
 )
 

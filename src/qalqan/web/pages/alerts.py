@@ -39,7 +39,7 @@ TRIGGERS: tuple[str, ...] = tuple(t.value for t in Trigger)
 #: The age filter: value -> (created within N days, created more than N days ago).
 AGES: dict[str, tuple[int | None, int | None]] = {"1d": (1, None), "7d": (7, None), "30d": (30, None), "older": (None, 30)}
 #: Sortable columns (each ascending or, with "-", descending).
-SORT_KEYS: tuple[str, ...] = ("created", "score", "updated")
+SORT_KEYS: tuple[str, ...] = ("created", "score", "updated", "departure")
 DEFAULT_SORT = "-created"
 #: The assignee filter's special values: the user looking, nobody.
 ME, UNASSIGNED = "me", alerts.UNASSIGNED
