@@ -12,11 +12,14 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 # PyICU (pulled in by rigour/followthemoney) compiles against ICU; install its headers only if
-# pkg-config cannot find them.
+# pkg-config cannot find them. pdqhash (perceptual image hashes) has no wheel: it needs g++.
 $(STAMP): pyproject.toml | $(BIN)/python
 	@pkg-config --exists icu-uc 2>/dev/null || { \
 	  echo "ICU headers missing: installing libicu-dev pkg-config"; \
 	  apt-get update -qq && apt-get install -y -qq libicu-dev pkg-config; }
+	@command -v g++ >/dev/null 2>&1 || { \
+	  echo "C++ compiler missing (pdqhash builds from source): installing g++"; \
+	  apt-get update -qq && apt-get install -y -qq g++; }
 	$(BIN)/pip install -q -e '.[test,bench]'
 	@touch $(STAMP)
 
@@ -48,6 +51,7 @@ bench: setup
 	$(BIN)/python -m bench.alert_queue
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.travel --scenario manifest
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.travel_ingest
+	$(BIN)/python -m bench.content
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.arabic_eval
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.cyrillic_eval
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.run

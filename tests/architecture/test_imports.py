@@ -19,14 +19,14 @@ LAYERS: list[set[str]] = [
     {"sources"},
     {"matching"},
     {"monitoring"},
-    {"exchange", "travel"},
+    {"exchange", "travel", "content"},
     {"store"},
     {"service", "batch", "distributed"},
     {"api", "cli", "web"},
 ]
 #: Packages that are pure rules, never I/O orchestration: they never import these.
 OUTER = {"service", "store", "api", "cli", "web", "batch", "distributed"}
-PURE = {"model", "names", "sources", "matching", "monitoring", "exchange", "travel"}
+PURE = {"model", "names", "sources", "matching", "monitoring", "exchange", "travel", "content"}
 
 
 def module_name(path: Path) -> str:
