@@ -278,12 +278,10 @@ def ingest(ctx: Context, data: bytes, *, actor: str, source: str = "api", thresh
     """Take in one interchange as received. Returns what happened: stored (with the alerts it
     raised), quarantined (with the error, its segment and position), or a duplicate of a message
     already held (the same bytes: nothing is screened twice)."""
-    if not isinstance(data, bytes | bytearray):
-        raise TravelError("a message is bytes as received", field="body")
+    data = _check_body(data)
     known = _known(ctx, hashlib.sha256(data).hexdigest())
     if known is not None:
         return known
-    data = _check_body(data)
     return _store(ctx, _prepare(ctx, data, ctx.clock.now().date(), threshold), actor=actor, source=source)
 
 
