@@ -18,6 +18,8 @@ import jsonschema
 import pytest
 from stix2validator import ValidationOptions, validate_instance, validate_string
 
+from qalqan.content import patterns
+from qalqan.content.indicators import Indicator
 from qalqan.exchange import stix
 from qalqan.model.entity import SCHEMATA, DateKind, Document, Entity, Name, NameKind, NameQuality, PartialDate
 
@@ -84,6 +86,14 @@ def samples() -> dict[str, dict[str, Any]]:
     for kind, value in values.items():
         out[f"indicator {kind}"] = stix.indicator(kind, value, created_by=BY, valid_from=T0, valid_until=T0 + timedelta(days=30), markings=[AMBER], created=T0)
     out["indicator ipv4 network"] = stix.indicator("ipv4", "198.51.100.0/24", created_by=BY, valid_from=T0, markings=[AMBER], created=T0)
+    # Terrorist-content indicators (qalqan.content.patterns): every pattern form, with our content extension.
+    content = [("pdq", "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22", (("quality", "91"),)),
+               ("sha256", values["sha256"], ()), ("url", "https://propaganda.example.org/videos/*", ()), ("url", "https://example.org/post/7", ()),
+               ("domain", "propaganda.example.org", ()), ("cidr", "198.51.100.0/24", ()), ("ip", "2001:db8::7", ())]
+    for kind, value, meta in content:
+        ind = Indicator(id="", type=kind, value=value, category="violent-propaganda", source_org="gifct", source_list="bank-1", tlp="green",
+                        valid_until=T0 + timedelta(days=90), metadata=meta)
+        out[f"content indicator {kind} {value[:20]}"] = patterns.to_stix(ind, created_by=BY, created=T0, markings=[stix.TLP_MARKINGS["green"]["id"]])
     refs = [out["indicator ipv4"]["id"], out["indicator domain"]["id"]]
     warning = stix.warning_report(created_by=BY, object_refs=refs, markings=[RED], published=T0, title="Planned attack on a power plant",
                                   description="Reconnaissance seen.", priority="flash", valid_until=T0 + timedelta(days=7),

@@ -12,117 +12,26 @@ malformed and an oversized page, a forged created_by_ref.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 
-from qalqan.api import create_app
-from qalqan.service import exchange, subjects, users
+from qalqan.service import exchange, subjects
 from qalqan.service.clock import FixedClock
-from qalqan.service.core import Qalqan
-from qalqan.store.db import Database
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Node:
-    org: str
-    service: Qalqan
-    port: int
-    server: uvicorn.Server
-    thread: threading.Thread
-    keys: dict[str, str]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def http(self, role: str, method: str, path: str, **kw: Any) -> httpx.Response:
-        return httpx.request(method, self.url + path, headers={"Authorization": f"Bearer {self.keys[role]}"}, timeout=60, **kw)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
-
-    def start(self) -> None:
-        config = uvicorn.Config(create_app(self.service, data_dir=Path(self.service.db.engine.url.database).parent), host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            assert time.monotonic() < deadline, f"node {self.org} did not start"
-            time.sleep(0.05)
-
-
-def _node(tmp: Path, org: str, name: str, clock: FixedClock) -> Node:
-    folder = tmp / org
-    folder.mkdir()
-    db = Database(f"sqlite:///{folder / 'qalqan.db'}")
-    db.migrate()
-    service = Qalqan(db, audit_key=bytes(32), clock=clock, org=org, org_name=name)
-    keys = {}
-    for role in ("admin", "liaison", "analyst", "supervisor"):
-        users.create_user(service, f"{role}-{org}", role, actor="setup")
-        keys[role] = users.create_key(service, f"{role}-{org}", actor="setup")
-    node = Node(org, service, _free_port(), None, None, keys)  # type: ignore[arg-type]
-    node.start()
-    return node
+from tests.exchange.nodes import Node, connect, objects, stop_all, sync
 
 
 @pytest.fixture()
 def nodes(tmp_path: Path) -> Iterator[dict[str, Node]]:
     clock = FixedClock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
-    made = {org: _node(tmp_path, org, name, clock) for org, name in (("kz-ctc", "Counter-terrorism centre, Astana"), ("kg-border", "Border service, Bishkek"), ("uz-fiu", "Financial intelligence unit"))}
-    # Every node knows the other two: each registers the others as partners (their TAXII keys
-    # are exchanged out of band), with the URL to pull from.
-    issued: dict[tuple[str, str], str] = {}
-    for me, node in made.items():
-        for other in made:
-            if other != me:
-                r = node.http("admin", "POST", "/exchange/partners", json={"org": other, "name": other, "url": None})
-                assert r.status_code == 200, r.text
-                issued[(me, other)] = r.json()["key"]
-    for me, node in made.items():
-        for other, peer in made.items():
-            if other != me:
-                # `me` pulls from `other` with the key `other` issued to `me`.
-                cred = f"partner-{me}:{issued[(other, me)]}"
-                r = node.http("admin", "POST", "/exchange/partners", json={"org": other, "name": other, "url": f"{peer.url}/taxii2/", "credential": cred})
-                assert r.status_code == 200, r.text
+    made = connect(tmp_path, clock, (("kz-ctc", "Counter-terrorism centre, Astana"), ("kg-border", "Border service, Bishkek"), ("uz-fiu", "Financial intelligence unit")))
     a = made["kz-ctc"]
     r = a.http("admin", "PUT", "/exchange/groups/ftf-ab", json={"members": ["kz-ctc", "kg-border"]})
     assert r.status_code == 200, r.text
     yield made
-    for node in made.values():
-        node.stop()
-        node.service.db.dispose()
-
-
-def _sync(node: Node) -> dict[str, Any]:
-    r = node.http("liaison", "POST", "/exchange/sync")
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def _objects(node: Node, kind: str) -> list[dict[str, Any]]:
-    r = node.http("analyst", "GET", "/exchange/objects", params={"kind": kind})
-    assert r.status_code == 200, r.text
-    return r.json()
+    stop_all(made)
 
 
 SUBJECT = {
@@ -151,11 +60,11 @@ def test_three_nodes(nodes: dict[str, Node]) -> None:
     assert a.http("analyst", "POST", "/exchange/subjects", json={"entity": SUBJECT}).status_code == 403
 
     # One sync cycle: B has both, C neither.
-    assert _sync(b)["kz-ctc"]["ok"] is True
-    assert _sync(c)["kz-ctc"]["ok"] is True
-    assert [o["id"] for o in _objects(b, "subject")] == [subject_id]
-    assert [o["id"] for o in _objects(b, "warning")] == [warning_id]
-    assert _objects(c, "subject") == [] and _objects(c, "warning") == []
+    assert sync(b)["kz-ctc"]["ok"] is True
+    assert sync(c)["kz-ctc"]["ok"] is True
+    assert [o["id"] for o in objects(b, "subject")] == [subject_id]
+    assert [o["id"] for o in objects(b, "warning")] == [warning_id]
+    assert objects(c, "subject") == [] and objects(c, "warning") == []
 
     # B's population alerts on the partner's subject, with who shared it under which TLP.
     r = b.http("analyst", "GET", "/alerts", params={"list": "partner-kz-ctc"})
@@ -165,28 +74,28 @@ def test_three_nodes(nodes: dict[str, Node]) -> None:
     alert_id = alerts[0]["id"]
     assert exchange.exchange_info(b.service, "partner-kz-ctc", alerts[0]["entity_id"])["tlp"] == "amber"
     # No sighting before a person confirmed the hit.
-    assert _objects(b, "sighting") == []
+    assert objects(b, "sighting") == []
     r = b.http("analyst", "POST", f"/alerts/{alert_id}/decision", json={"action": "confirm", "reason": "Same name, date of birth and nationality; passport seen at the border."})
     assert r.status_code == 200, r.text
     # Four eyes: the analyst's confirmation is a proposal; still no sighting until it is approved.
     assert r.json()["status"] == "pending_approval" and "sighting" not in r.json()
     assert r.json()["pending_confirmation"]["by"] == "analyst-kg-border"
-    assert _objects(b, "sighting") == []
+    assert objects(b, "sighting") == []
     r = b.http("supervisor", "POST", f"/alerts/{alert_id}/decision", json={"action": "approve", "reason": "Checked the passport scan: same person."})
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "confirmed" and r.json()["sighting"]
-    assert len(_objects(b, "sighting")) == 1
+    assert len(objects(b, "sighting")) == 1
 
     # B acknowledges the warning.
     r = b.http("analyst", "POST", f"/exchange/warnings/{warning_id}/ack")
     assert r.status_code == 200, r.text
 
     # A and C pull from B: the sighting and the acknowledgement reach A alone.
-    assert _sync(a)["kg-border"]["ok"] is True
-    _sync(c)
-    sightings = _objects(a, "sighting")
+    assert sync(a)["kg-border"]["ok"] is True
+    sync(c)
+    sightings = objects(a, "sighting")
     assert [s["object"]["sighting_of_ref"] for s in sightings] == [subject_id]
-    assert _objects(c, "sighting") == [] and _objects(c, "ack") == []
+    assert objects(c, "sighting") == [] and objects(c, "ack") == []
     warning = next(w for w in a.http("analyst", "GET", "/exchange/warnings").json() if w["id"] == warning_id)
     assert set(warning["acknowledged_by"]) == {"kg-border"}
     assert warning["recipients"] == ["kg-border"] and warning["not_acknowledged"] == []
@@ -199,12 +108,12 @@ def test_three_nodes(nodes: dict[str, Node]) -> None:
     assert r.status_code == 200, r.text
     # Only the originator retracts: B may not.
     assert b.http("liaison", "POST", "/exchange/retractions", json={"id": subject_id, "reason": "x"}).status_code == 403
-    _sync(b)
+    sync(b)
     alert = b.http("analyst", "GET", f"/alerts/{alert_id}", params={"purpose": "e2e test"}).json()
     assert alert["status"] == "closed_delisted"
     assert alert["decisions"][-1]["reason"] == "retracted by originator"
-    assert _objects(b, "subject")[0]["revoked"] is True
-    _sync(a)
+    assert objects(b, "subject")[0]["revoked"] is True
+    sync(a)
     acks = a.http("analyst", "GET", f"/exchange/retractions/{subject_id}").json()
     assert set(acks["acknowledged_by"]) == {"kg-border"} and acks["not_acknowledged"] == []
 
@@ -212,7 +121,7 @@ def test_three_nodes(nodes: dict[str, Node]) -> None:
     old = next(o for o in a.service.db.session().execute(__import__("sqlalchemy").text("select data from exchange_objects where stix_id = :i and revoked = 0"), {"i": subject_id}).scalars())
     summary = b.service.ingest("kz-ctc", [old if isinstance(old, dict) else __import__("json").loads(old)])
     assert summary.tombstoned == 1 or summary.duplicates == 1
-    assert all(o["revoked"] for o in _objects(b, "subject"))
+    assert all(o["revoked"] for o in objects(b, "subject"))
 
 
 def test_partner_down_then_back_nothing_lost_or_duplicated(nodes: dict[str, Node]) -> None:
@@ -221,7 +130,7 @@ def test_partner_down_then_back_nothing_lost_or_duplicated(nodes: dict[str, Node
         r = a.http("liaison", "POST", "/exchange/warnings", json={"title": f"warning {i}", "valid_until": "2027-01-01T00:00:00Z", "marking": {"tlp": "green", "distribution": "connected"}})
         assert r.status_code == 200, r.text
     a.stop()
-    result = _sync(b)
+    result = sync(b)
     assert result["kz-ctc"]["ok"] is False and "cannot reach" in result["kz-ctc"]["error"]
     assert exchange.get_partner(b.service, "kz-ctc")["sync"]["last_error"]
     a.start()
@@ -236,7 +145,7 @@ def test_partner_down_then_back_nothing_lost_or_duplicated(nodes: dict[str, Node
 
 def test_bad_pages_and_forged_origin_store_nothing(nodes: dict[str, Node]) -> None:
     a, b = nodes["kz-ctc"], nodes["kg-border"]
-    before = len(_objects(b, "warning"))
+    before = len(objects(b, "warning"))
     with pytest.raises(exchange.IngestError) as bad:
         exchange.parse_wire(b'{"type": "bundle", "id": "bundle--1", "objects": [{"type": "indicator"')
     assert bad.value.status == 400
@@ -253,32 +162,32 @@ def test_bad_pages_and_forged_origin_store_nothing(nodes: dict[str, Node]) -> No
     with pytest.raises(exchange.IngestError) as err:
         b.service.ingest("kz-ctc", [good, forged])
     assert err.value.status == 403 and err.value.field == "created_by_ref"
-    assert len(_objects(b, "indicator")) == 0 and len(_objects(b, "warning")) == before
+    assert len(objects(b, "indicator")) == 0 and len(objects(b, "warning")) == before
 
 
 def test_a_partner_proposes_and_only_the_originator_answers(nodes: dict[str, Node]) -> None:
     a, b = nodes["kz-ctc"], nodes["kg-border"]
     r = a.http("liaison", "POST", "/exchange/subjects", json={"entity": SUBJECT, "marking": {"tlp": "amber", "distribution": "sharing-group", "group": "ftf-ab"}})
     subject_id = r.json()["id"]
-    assert _sync(b)["kz-ctc"]["ok"] is True
+    assert sync(b)["kz-ctc"]["ok"] is True
     # B may not edit A's subject; it proposes a change instead.
     r = b.http("analyst", "POST", "/exchange/proposals", json={"id": subject_id, "changes": {"status": "detained"}, "comment": "Detained at Manas airport"})
     assert r.status_code == 200, r.text
     proposal_id = r.json()["id"]
     # B cannot answer its own proposal (it did not make the subject), nor can anyone before A has it.
     assert b.http("liaison", "POST", f"/exchange/proposals/{proposal_id}/answer", json={"answer": "accepted"}).status_code in (403, 422)
-    assert _sync(a)["kg-border"]["ok"] is True
-    assert [p["id"] for p in _objects(a, "proposal")] == [proposal_id]
+    assert sync(a)["kg-border"]["ok"] is True
+    assert [p["id"] for p in objects(a, "proposal")] == [proposal_id]
     # An analyst may not answer; the liaison officer does, once.
     assert a.http("analyst", "POST", f"/exchange/proposals/{proposal_id}/answer", json={"answer": "accepted"}).status_code == 403
     r = a.http("liaison", "POST", f"/exchange/proposals/{proposal_id}/answer", json={"answer": "accepted", "comment": "Status will be updated"})
     assert r.status_code == 200, r.text
     assert a.http("liaison", "POST", f"/exchange/proposals/{proposal_id}/answer", json={"answer": "rejected"}).status_code == 422
     # The answer reaches B; the subject itself is unchanged until A publishes a new version.
-    assert _sync(b)["kz-ctc"]["ok"] is True
-    answers = [p for p in _objects(b, "proposal") if p["object"]["object_refs"] == [proposal_id]]
+    assert sync(b)["kz-ctc"]["ok"] is True
+    answers = [p for p in objects(b, "proposal") if p["object"]["object_refs"] == [proposal_id]]
     assert len(answers) == 1 and answers[0]["object"]["extensions"][stix_ext()]["answer"] == "accepted"
-    assert _objects(b, "subject")[0]["object"]["extensions"][subject_ext()]["status"] == "suspected"
+    assert objects(b, "subject")[0]["object"]["extensions"][subject_ext()]["status"] == "suspected"
 
 
 def stix_ext() -> str:

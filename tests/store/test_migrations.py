@@ -16,11 +16,15 @@ def test_migrations_match_the_models(db: Database) -> None:
     assert {"lists", "list_versions", "subjects", "alerts", "audit_log", "api_keys"} <= db.tables()
 
 
+#: The newest migration.
+HEAD = "0010"
+
+
 def test_migrate_is_idempotent(db: Database) -> None:
     db.migrate()
     db.migrate()
     with db.engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0009"
+        assert MigrationContext.configure(conn).get_current_revision() == HEAD
 
 
 def test_0009_keeps_alerts_and_their_decisions_on_sqlite(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -45,5 +49,5 @@ def test_0009_keeps_alerts_and_their_decisions_on_sqlite(tmp_path) -> None:  # t
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT a.id, d.id FROM alerts a JOIN alert_decisions d ON d.alert_id = a.id")).all() == [(7, 3)]
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
-        assert MigrationContext.configure(conn).get_current_revision() == "0009"
+        assert MigrationContext.configure(conn).get_current_revision() == HEAD
     db.dispose()

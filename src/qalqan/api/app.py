@@ -45,6 +45,7 @@ from qalqan.api.security import require, route_permissions
 from qalqan.api.subjects import router as subjects_router
 from qalqan.api.exchange import router as exchange_router
 from qalqan.api.taxii import router as taxii_router
+from qalqan.api.content import router as content_router
 from qalqan.api.travel import router as travel_router
 from qalqan.api.uploads import UPLOADS, BodyTooLarge, UploadDir
 from qalqan.web import mount_web
@@ -63,7 +64,7 @@ MAX_BODY_BYTES = 1024 * 1024
 #: advanced XML is ~150 MB.
 UPLOAD_MAX_BYTES = 512 * 1024 * 1024
 #: The routes that take an upload (method POST): they get `UPLOAD_MAX_BYTES` and are streamed.
-UPLOAD_PATHS = re.compile(r"^/(ui/)?(subjects/import|lists/[^/]+/import)$|^/ui/lists/import$|^/ui/batch$|^/(ui/)?travel/(messages|documents)$")
+UPLOAD_PATHS = re.compile(r"^/(ui/)?(subjects/import|lists/[^/]+/import)$|^/ui/lists/import$|^/ui/batch$|^/(ui/)?travel/(messages|documents)$|^/content/(indicators|check)$")
 
 #: Sent with every response. JSON answers need no content at all; the interactive docs load
 #: Swagger UI from this app and run one inline bootstrap script (allowed by its hash).
@@ -367,7 +368,7 @@ def create_app(
         log.info("removed %d upload(s) left by an earlier run", len(app.state.uploads.removed))
     app.state.jobs = JobRunner(service, private_dirs=_private_dirs(data))
     app.state.jobs.interrupt_unfinished()
-    for r in (router, lists_router, subjects_router, alerts_router, jobs_router, audit_router, admin_router, exchange_router, taxii_router, travel_router):
+    for r in (router, lists_router, subjects_router, alerts_router, jobs_router, audit_router, admin_router, exchange_router, taxii_router, travel_router, content_router):
         app.include_router(r)
     mount_web(app)
     # Added innermost first: SecurityHeaders wraps CatchAll wraps BodyLimit wraps the routes.

@@ -553,6 +553,7 @@ from qalqan.cli import monitor as _monitor  # noqa: E402,F401  subjects, alerts
 from qalqan.cli import store_lists as _store_lists  # noqa: E402,F401  lists import / versions / diff
 from qalqan.cli import exchange as _exchange  # noqa: E402,F401  partners, share, retract, sync, warnings
 from qalqan.cli import travel as _travel  # noqa: E402,F401  travel check
+from qalqan.cli import content as _content  # noqa: E402,F401  content hash / import / check
 
 def main() -> None:  # pragma: no cover - `python -m qalqan.cli`
     app()

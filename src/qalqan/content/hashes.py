@@ -131,3 +131,40 @@ def video_frame_hashes(frames: Iterable[object], quality_floor: int = QUALITY_FL
         except Unhashable:
             continue
     return results
+
+
+#: Frames sampled from an animated image (GIF, WebP, APNG): evenly spaced, first and last included.
+MAX_FRAMES = 16
+
+
+def sample_frames(count: int, most: int = MAX_FRAMES) -> list[int]:
+    """Indexes of at most `most` frames evenly spaced over `count`, first and last included."""
+    if count <= most:
+        return list(range(count))
+    return sorted({round(i * (count - 1) / (most - 1)) for i in range(most)})
+
+
+def image_pdq_hashes(image: object, quality_floor: int = QUALITY_FLOOR, max_frames: int = MAX_FRAMES) -> list[PdqResult]:
+    """PDQ hashes of an image: one for a still image, one per sampled frame of an animated one
+    (frames under the quality floor skipped). `Unhashable` when no frame is hashable, with the
+    reason of the first; a decompression bomb is unhashable, never decoded."""
+    from PIL import Image
+
+    try:
+        img = _open_image(image)
+    except Image.DecompressionBombError as exc:
+        raise Unhashable(f"not hashed: {exc}") from None
+    frames = int(getattr(img, "n_frames", 1) or 1)
+    if frames <= 1:
+        return [pdq_hash(img, quality_floor)]
+    results: list[PdqResult] = []
+    first: Unhashable | None = None
+    for index in sample_frames(frames, max_frames):
+        img.seek(index)
+        try:
+            results.append(pdq_hash(img.convert("RGB"), quality_floor))
+        except Unhashable as exc:
+            first = first or exc
+    if not results:
+        raise first or Unhashable("no frame is hashable")
+    return results

@@ -20,6 +20,11 @@ hash name, which SHOULD be prefixed ``x_``: hence ``x_pdq``; ``x-pdq`` is read t
 has no STIX operator of its own: the ``LIKE`` form says it (SQL ``LIKE``: a ``_`` in the prefix
 also matches any one character, so a STIX consumer may match slightly more than we do).
 
+`to_stix` / `from_stix` carry a whole indicator as a STIX ``indicator`` with our content
+extension (``docs/stix/content.schema.json``: category, contributing organisation, source list,
+PDQ quality); its TLP is the object's marking, its validity ``valid_from`` / ``valid_until``, a
+retraction ``revoked``.
+
 `indicator_from_pattern` reads these forms back (the hash name quoted or not, any case; also
 ``file:hashes.'MD5'`` as `qalqan.exchange.stix.indicator_pattern` writes it) and refuses any
 other pattern with `PatternError`.
@@ -28,9 +33,15 @@ other pattern with `PatternError`.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import stix2
 
 from qalqan.content import urls
 from qalqan.content.indicators import Indicator, IndicatorError, canonical_value
+from qalqan.exchange import stix
 
 #: Our hash types by their STIX hash names (upper-cased), and the name each is written with.
 HASH_NAMES: dict[str, str] = {"md5": "MD5", "sha1": "'SHA-1'", "sha256": "'SHA-256'", "pdq": "'x_pdq'"}
@@ -125,3 +136,71 @@ def indicator_from_pattern(pattern: str) -> tuple[str, str]:
     if name not in _HASH_BY_NAME:
         raise PatternError(f"{pattern!r}: hash {name!r} is not one we read ({', '.join(sorted(_HASH_BY_NAME))})")
     return _checked(_HASH_BY_NAME[name], value, pattern)
+
+
+# --- indicators as STIX 2.1 objects -----------------------------------------------------------
+
+def stix_id(indicator: Indicator) -> str:
+    """The STIX id of an indicator: ``indicator--`` and the uuid of its own id (stable: the same
+    value from the same organisation is the same object, so a re-share is a new version)."""
+    return "indicator--" + indicator.id.split("--", 1)[-1]
+
+
+def _ts(value: datetime) -> str:
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def to_stix(indicator: Indicator, *, created_by: str, created: datetime, markings: Sequence[str] = ()) -> dict[str, Any]:
+    """An indicator as a STIX 2.1 ``indicator`` (built and checked by `stix2`) with our content
+    extension (category, contributing organisation, source list, PDQ quality). ``valid_from`` is
+    the indicator's own or `created`."""
+    fields: dict[str, Any] = {"extension_type": "property-extension", "category": indicator.category}
+    if indicator.source_org:
+        fields["source"] = indicator.source_org
+    if indicator.source_list:
+        fields["source_list"] = indicator.source_list
+    quality = dict(indicator.metadata).get("quality")
+    if indicator.type == "pdq" and quality is not None and quality.isdigit():
+        fields["quality"] = int(quality)
+    sid = stix_id(indicator)
+    when = _ts(created)
+    kwargs: dict[str, Any] = {
+        "id": sid, "created_by_ref": created_by, "created": when, "modified": when,
+        "name": f"{indicator.type} {indicator.value}"[:250], "indicator_types": ["malicious-activity"],
+        "pattern": pattern_for(indicator), "pattern_type": "stix", "valid_from": _ts(indicator.valid_from or created),
+        "extensions": {stix.CONTENT_EXT: fields}, "revoked": indicator.retracted,
+    }
+    if indicator.valid_until:
+        kwargs["valid_until"] = _ts(indicator.valid_until)
+    if markings:
+        kwargs["object_marking_refs"] = list(markings)
+    return stix.build_object(stix2.Indicator, sid, **kwargs)
+
+
+def is_content(obj: Mapping[str, Any]) -> bool:
+    """Whether a STIX object is a content indicator (an indicator with our content extension)."""
+    return obj.get("type") == "indicator" and stix.CONTENT_EXT in (obj.get("extensions") or {})
+
+
+def from_stix(obj: Mapping[str, Any], *, source_org: str = "", tlp: str | None = None) -> Indicator:
+    """The indicator a STIX content indicator carries (`PatternError` when its pattern is not one
+    we read). `source_org` is used when the extension names no contributing organisation (the
+    originator); `tlp` defaults to the object's TLP marking, else amber."""
+    if obj.get("type") != "indicator":
+        raise PatternError(f"{obj.get('id')}: a {obj.get('type')!r}, not an indicator")
+    ext = (obj.get("extensions") or {}).get(stix.CONTENT_EXT) or {}
+    kind, value = indicator_from_pattern(str(obj.get("pattern", "")))
+    meta = (("quality", str(ext["quality"])),) if isinstance(ext.get("quality"), int) else ()
+    label = tlp or stix.tlp_of(obj) or "amber"
+
+    def when(name: str) -> datetime | None:
+        raw = obj.get(name)
+        return datetime.fromisoformat(str(raw).replace("Z", "+00:00")) if raw else None
+
+    try:
+        return Indicator(id="content--" + str(obj["id"]).split("--", 1)[-1], type=kind, value=value, category=str(ext.get("category") or "other"),
+                         source_org=str(ext.get("source") or source_org), source_list=str(ext.get("source_list") or ""), tlp=label,
+                         valid_from=when("valid_from"), valid_until=when("valid_until"), retracted=bool(obj.get("revoked")), metadata=meta)
+    except IndicatorError as exc:
+        raise PatternError(f"{obj.get('id')}: {exc}") from None

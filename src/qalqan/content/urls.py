@@ -155,7 +155,7 @@ def canonical_cidr(text: str) -> str:
         raise UrlError(f"{text!r} is not an IP network (CIDR)", field="value") from None
 
 
-def _is_ip(host: str) -> bool:
+def is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -169,7 +169,7 @@ def canonical_host(text: str) -> str:
     host = text.strip()
     if host.startswith("[") and host.endswith("]"):
         return canonical_ip(host)
-    if _is_ip(host):
+    if is_ip(host):
         return canonical_ip(host)
     host = host.rstrip(".")
     if not host:
@@ -251,7 +251,7 @@ def registrable_domain(host: str) -> str | None:
     public-suffix snapshot: ``a.b.example.co.uk`` -> ``example.co.uk``. None for an IP address,
     a public suffix itself, or a host under no known suffix (``localhost``)."""
     h = canonical_host(host)
-    if _is_ip(h):
+    if is_ip(h):
         return None
     return EXTRACTOR(h).top_domain_under_public_suffix or None
 
@@ -265,7 +265,7 @@ def is_public_suffix(host: str) -> bool:
 def canonical_domain(text: str) -> str:
     """A domain indicator's value: `canonical_host`, never an IP address nor a public suffix."""
     host = canonical_host(text)
-    if _is_ip(host):
+    if is_ip(host):
         raise UrlError(f"{text!r} is an IP address, not a domain (type ip)")
     if is_public_suffix(host):
         raise UrlError(f"{text!r} is a public suffix: it would match every site under it")
@@ -341,13 +341,13 @@ def match_domain(domain: str, url: str) -> bool:
 def match_ip(address: str, url: str) -> bool:
     """Whether a URL's host is this IP address."""
     host = _host_of(canonical_url(url))
-    return _is_ip(host) and canonical_ip(host) == canonical_ip(address)
+    return is_ip(host) and canonical_ip(host) == canonical_ip(address)
 
 
 def match_cidr(network: str, url: str) -> bool:
     """Whether a URL's host is an IP address inside this network."""
     host = _host_of(canonical_url(url))
-    return _is_ip(host) and ipaddress.ip_address(host) in ipaddress.ip_network(canonical_cidr(network))
+    return is_ip(host) and ipaddress.ip_address(host) in ipaddress.ip_network(canonical_cidr(network))
 
 
 # --- the index ------------------------------------------------------------------------------------
@@ -415,7 +415,7 @@ class UrlIndex(Generic[T]):
         for prefix in _path_prefixes(path):
             found += [(i, "url-prefix") for i in self._prefixes.get((auth, prefix), ())]
         host = _host_of(canonical)
-        if _is_ip(host):
+        if is_ip(host):
             found += self.match_address(host)
         else:
             for domain in parent_domains(host):

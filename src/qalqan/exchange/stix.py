@@ -139,6 +139,7 @@ ACK_EXT = _ext_id("acknowledgement")
 PROPOSAL_EXT = _ext_id("proposal")
 DOCUMENT_EXT = _ext_id("document")
 DISTRIBUTION_EXT = _ext_id("distribution")
+CONTENT_EXT = _ext_id("content")
 
 _EXTENSIONS = {
     "subject": (SUBJECT_EXT, "Qalqan subject of interest", "What screening needs of a person of interest (FTF, returnee, relocator, facilitator)."),
@@ -147,6 +148,7 @@ _EXTENSIONS = {
     "proposal": (PROPOSAL_EXT, "Qalqan proposal", "A partner's proposed change to an object only its originator may edit."),
     "document": (DOCUMENT_EXT, "Qalqan shared document", "File name, media type and digest of a best-practice document."),
     "distribution": (DISTRIBUTION_EXT, "Qalqan distribution", "Distribution level (MISP's), sharing group and hop count of a shared object."),
+    "content": (CONTENT_EXT, "Qalqan content indicator", "Category, source list and PDQ quality of a terrorist-content indicator (URL, domain, address, file or perceptual hash)."),
 }
 
 #: The published extension-definition objects (one per extension), schemas in docs/stix/.
@@ -177,6 +179,8 @@ ACK_KINDS = ("warning", "retraction")
 GROUP_RELATIONSHIPS = ("member-of", "affiliated-with")
 DISTRIBUTIONS = ("organisation", "community", "connected", "all", "sharing-group")
 GENDERS = ("male", "female", "other")
+#: Terrorist-content categories (`qalqan.content.indicators.CATEGORIES` documents each).
+CONTENT_CATEGORIES = ("attacker-manifesto", "livestream", "violent-propaganda", "recruitment", "instruction", "glorification", "threat", "other")
 
 #: Special categories of personal data (GDPR art. 9, EU PNR Directive art. 13(4)), by the words
 #: a field name of them would contain.
@@ -227,6 +231,11 @@ def _build(cls: type, object_id: str = "", **kwargs: Any) -> dict[str, Any]:
         return _dump(cls(**kwargs))
     except (_Stix2Error, ValueError, TypeError) as exc:
         raise StixError(f"{cls.__name__.lower()}: {exc}", object_id=object_id, field=getattr(exc, "prop_name", "") or "") from None
+
+
+#: Build a STIX object with `stix2` (checked) and return it as plain JSON data; `StixError` names
+#: the property at fault.
+build_object = _build
 
 
 def _ext(name_id: str, **fields: Any) -> dict[str, Any]:
@@ -622,7 +631,7 @@ def _check_extensions(obj: Mapping[str, Any], oid: str) -> None:
     ext = obj.get("extensions") or {}
     if not isinstance(ext, Mapping):
         raise StixError(f"object {oid}: extensions must be an object", object_id=oid, field="extensions")
-    for key in (SUBJECT_EXT, WARNING_EXT, ACK_EXT, PROPOSAL_EXT, DOCUMENT_EXT, DISTRIBUTION_EXT):
+    for key in (SUBJECT_EXT, WARNING_EXT, ACK_EXT, PROPOSAL_EXT, DOCUMENT_EXT, DISTRIBUTION_EXT, CONTENT_EXT):
         if key in ext and not isinstance(ext[key], Mapping):
             raise StixError(f"object {oid}: extension {key} must be an object", object_id=oid, field="extensions")
     if SUBJECT_EXT in ext:
@@ -639,6 +648,15 @@ def _check_extensions(obj: Mapping[str, Any], oid: str) -> None:
             raise StixError(f"warning {oid}: domain {w.get('domain')!r} is not one of {', '.join(DOMAINS)}", object_id=oid, field="domain")
     if ACK_EXT in ext and ext[ACK_EXT].get("kind") not in ACK_KINDS:
         raise StixError(f"note {oid}: acknowledgement kind {ext[ACK_EXT].get('kind')!r} unknown", object_id=oid, field="kind")
+    if CONTENT_EXT in ext:
+        c = ext[CONTENT_EXT]
+        if obj.get("type") != "indicator":
+            raise StixError(f"object {oid}: the content extension belongs on an indicator", object_id=oid, field="extensions")
+        if c.get("category") not in CONTENT_CATEGORIES:
+            raise StixError(f"indicator {oid}: content category {c.get('category')!r} is not one of {', '.join(CONTENT_CATEGORIES)}", object_id=oid, field="category")
+        quality = c.get("quality")
+        if quality is not None and (not isinstance(quality, int) or isinstance(quality, bool) or not 0 <= quality <= 100):
+            raise StixError(f"indicator {oid}: PDQ quality {quality!r} is not a whole number from 0 to 100", object_id=oid, field="quality")
     if DISTRIBUTION_EXT in ext:
         d = ext[DISTRIBUTION_EXT]
         if d.get("level") not in DISTRIBUTIONS or not isinstance(d.get("hops", 0), int) or d.get("hops", 0) < 0:

@@ -54,6 +54,11 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "travel:read": _STAFF,
     "travel:admin": _SUPERVISORS,
     "travel:approve": _SUPERVISORS,
+    # Content: staff check URLs and files and read the indicators; supervisors import and
+    # retract them and read kept files; sharing them is the liaison officer's (exchange:publish).
+    "content:check": _STAFF,
+    "content:read": _STAFF | {LIAISON},
+    "content:write": _SUPERVISORS,
 }
 
 

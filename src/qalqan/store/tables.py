@@ -569,3 +569,46 @@ class Repersonalisation(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decision_reason: Mapped[str | None] = mapped_column(Text)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ContentIndicatorRow(Base):
+    """A terrorist-content indicator this node holds of its own (imported from a CSV file, a hash
+    bank or a STIX bundle; see `qalqan.content.indicators`). Indicators received from partners
+    stay where the exchange keeps them (`exchange_objects`, kind indicator), so a partner's
+    retraction takes them out by itself. `stix_id` is set once the indicator is shared."""
+
+    __tablename__ = "content_indicators"
+    __table_args__ = (Index("ix_content_indicators_value", "type", "value"), Index("ix_content_indicators_list", "source_list"))
+
+    id: Mapped[str] = mapped_column(String(KEY), primary_key=True)  # content--<uuid>
+    type: Mapped[str] = mapped_column(String(CODE))
+    value: Mapped[str] = mapped_column(String(2048))
+    category: Mapped[str] = mapped_column(String(CODE))
+    source_org: Mapped[str] = mapped_column(String(KEY), default="")
+    source_list: Mapped[str] = mapped_column(String(KEY), default="")
+    tlp: Mapped[str] = mapped_column(String(CODE))
+    valid_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(KEY))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    retracted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    retracted_by: Mapped[str | None] = mapped_column(String(KEY))
+    retract_reason: Mapped[str | None] = mapped_column(Text)
+    stix_id: Mapped[str | None] = mapped_column(String(KEY))
+
+
+class ContentSample(Base):
+    """A checked file kept because the analyst asked (by default an uploaded file is hashed and
+    forgotten): its bytes, by SHA-256."""
+
+    __tablename__ = "content_samples"
+
+    sha256: Mapped[str] = mapped_column(String(HASH), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(1000), default="")
+    media_type: Mapped[str] = mapped_column(String(KEY), default="")
+    size: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    kept_by: Mapped[str] = mapped_column(String(KEY))
+    kept_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
