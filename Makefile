@@ -52,6 +52,7 @@ bench: setup
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.travel --scenario manifest
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.travel_ingest
 	$(BIN)/python -m bench.content
+	$(BIN)/python -m bench.content_service
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.arabic_eval
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.cyrillic_eval
 	QALQAN_SHARED=$(SHARED) $(BIN)/python -m bench.run

@@ -176,3 +176,11 @@ def test_typo_perturbations_are_what_they_say() -> None:
     queries = typos.make_queries([ALPHA, BETA, GAMMA], sample=3, seed=5)
     assert queries == typos.make_queries([ALPHA, BETA, GAMMA], sample=3, seed=5)  # seeded
     assert {k for k, _, _ in queries} <= set(typos.KINDS)
+
+
+def test_content_service_bench_finds_every_planted_copy() -> None:
+    from bench.content_service import run
+
+    row = run(2_000, 200, 10)
+    assert row["url_checks_matched"] == "10/10" and row["file_checks_matched"] == "10/10"
+    assert row["check_file_ms_median"] > 0 and row["index_build_s"] >= 0

@@ -64,7 +64,7 @@ MAX_BODY_BYTES = 1024 * 1024
 #: advanced XML is ~150 MB.
 UPLOAD_MAX_BYTES = 512 * 1024 * 1024
 #: The routes that take an upload (method POST): they get `UPLOAD_MAX_BYTES` and are streamed.
-UPLOAD_PATHS = re.compile(r"^/(ui/)?(subjects/import|lists/[^/]+/import)$|^/ui/lists/import$|^/ui/batch$|^/(ui/)?travel/(messages|documents)$|^/content/(indicators|check)$")
+UPLOAD_PATHS = re.compile(r"^/(ui/)?(subjects/import|lists/[^/]+/import)$|^/ui/lists/import$|^/ui/batch$|^/(ui/)?travel/(messages|documents)$|^/(ui/)?content/(indicators|check)$")
 
 #: Sent with every response. JSON answers need no content at all; the interactive docs load
 #: Swagger UI from this app and run one inline bootstrap script (allowed by its hash).

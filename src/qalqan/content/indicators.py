@@ -183,6 +183,20 @@ class Indicator:
         if not self.id:
             object.__setattr__(self, "id", make_id(self.source_org, kind, self.value))
 
+    @classmethod
+    def stored(cls, *, id: str, type: str, value: str, category: str, source_org: str, source_list: str, tlp: str,
+               valid_from: datetime | None, valid_until: datetime | None, retracted: bool = False,
+               metadata: tuple[tuple[str, str], ...] = ()) -> Indicator:
+        """An indicator from values already checked and canonical (read back from the store, where
+        only checked indicators are written): built without checking them again, which is most
+        of the cost of loading a million."""
+        obj = object.__new__(cls)
+        for name, v in (("id", id), ("type", type), ("value", value), ("category", category), ("source_org", source_org),
+                        ("source_list", source_list), ("tlp", tlp), ("valid_from", valid_from and _aware(valid_from)),
+                        ("valid_until", valid_until and _aware(valid_until)), ("retracted", retracted), ("metadata", metadata)):
+            object.__setattr__(obj, name, v)
+        return obj
+
     @property
     def is_prefix(self) -> bool:
         """Whether this is a URL prefix (a url value ending with ``/*``)."""

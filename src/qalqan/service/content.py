@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from qalqan.content import hashes as hashing
 from qalqan.content import patterns, urls
@@ -179,7 +179,7 @@ def read_indicators(data: bytes, *, format: str = "auto", filename: str = "", so
 
 def _stamp(ctx: Context, s: Any) -> Any:
     """The time of a write to `content_indicators`: now, or just after the newest stamp there,
-    so every write moves the index generation (`_generation`) even within one clock tick."""
+    so every write moves what `content_index` compares, even within one clock tick."""
     now = ctx.clock.now()
     last = utc(s.execute(select(func.max(ContentIndicatorRow.updated_at))).scalar())
     return last + timedelta(milliseconds=1) if last is not None and now <= last else now
@@ -241,11 +241,12 @@ def import_indicators(ctx: Context, data: bytes, *, actor: str, format: str = "a
         wanted = [i.id for i in found]
         existing = {r.id: r for start in range(0, len(wanted), 5_000)
                     for r in s.execute(select(ContentIndicatorRow).where(ContentIndicatorRow.id.in_(wanted[start:start + 5_000]))).scalars()}
+        new_rows: list[dict[str, Any]] = []
         for ind in found:
             values, meta = _row_values(ind), dict(ind.metadata)
             row = existing.get(ind.id)
             if row is None:
-                s.add(ContentIndicatorRow(id=ind.id, **values, meta=meta, created_at=now, created_by=actor, updated_at=now))
+                new_rows.append({"id": ind.id, **values, "meta": meta, "created_at": now, "created_by": actor, "updated_at": now})
                 summary.added += 1
                 changed.append(ind.id)
             elif row.retracted_at is not None:
@@ -258,6 +259,8 @@ def import_indicators(ctx: Context, data: bytes, *, actor: str, format: str = "a
                 row.meta, row.updated_at = meta, now
                 summary.updated += 1
                 changed.append(ind.id)
+        for start in range(0, len(new_rows), 5_000):
+            s.execute(insert(ContentIndicatorRow), new_rows[start:start + 5_000])
         if summary.still_retracted:
             summary.warnings.append(f"{summary.still_retracted} indicator(s) were retracted here before and stay retracted")
         gone: list[ContentIndicatorRow] = []
@@ -305,32 +308,58 @@ def _received(ctx: Context, *, include_revoked: bool = False) -> list[tuple[Indi
     return out
 
 
-def _generation(ctx: Context) -> tuple[Any, ...]:
+def _local_stamp(ctx: Context) -> Any:
+    """The newest write to our own indicators (every write moves it: `_stamp`; indexed)."""
     with ctx.db.session() as s:
-        local = s.execute(select(func.count(), func.max(ContentIndicatorRow.updated_at))).one()
-        received = s.execute(select(func.count(), func.max(ExchangeObject.id)).where(ExchangeObject.kind == "indicator")).one()
-    return (*local, *received)
+        return s.execute(select(func.max(ContentIndicatorRow.updated_at))).scalar()
 
 
-_CACHE: weakref.WeakKeyDictionary[Context, tuple[tuple[Any, ...], ContentIndex, dict[str, str]]] = weakref.WeakKeyDictionary()
+@dataclass
+class _Cached:
+    local: Any
+    exchange_seen: int
+    index: ContentIndex
+    shared_by: dict[str, str]
+
+
+_CACHE: weakref.WeakKeyDictionary[Context, _Cached] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
+
+_COLUMNS = (ContentIndicatorRow.id, ContentIndicatorRow.type, ContentIndicatorRow.value, ContentIndicatorRow.category, ContentIndicatorRow.source_org,
+            ContentIndicatorRow.source_list, ContentIndicatorRow.tlp, ContentIndicatorRow.valid_from, ContentIndicatorRow.valid_until)
+
+
+def _own_active(ctx: Context) -> list[Indicator]:
+    """Our own active indicators, read as plain rows (no ORM objects, no re-checking)."""
+    with ctx.db.session() as s:
+        rows = s.execute(select(*_COLUMNS).where(ContentIndicatorRow.retracted_at.is_(None))).all()
+    return [Indicator.stored(id=r[0], type=r[1], value=r[2], category=r[3], source_org=r[4], source_list=r[5], tlp=r[6],
+                             valid_from=utc(r[7]), valid_until=utc(r[8])) for r in rows]
 
 
 def content_index(ctx: Context) -> tuple[ContentIndex, dict[str, str]]:
     """The index over every indicator held (own and partners'), and for each received indicator
-    the partner that shared it; rebuilt when the store's indicators changed."""
-    generation = _generation(ctx)
-    with _LOCK:
-        cached = _CACHE.get(ctx)
-        if cached is not None and cached[0] == generation:
-            return cached[1], cached[2]
+    the partner that shared it. Rebuilt only when one of ours was written (the newest
+    `updated_at` moved) or a partner's indicator arrived (objects the exchange stored since the
+    last look include an indicator). Both are index look-ups: a check on a node holding millions
+    of indicators does not count them."""
+    local = _local_stamp(ctx)
     with ctx.db.session() as s:
-        own = [_indicator(r) for r in s.execute(select(ContentIndicatorRow).where(ContentIndicatorRow.retracted_at.is_(None))).scalars()]
+        newest = int(s.execute(select(func.max(ExchangeObject.id))).scalar() or 0)
+        with _LOCK:
+            cached = _CACHE.get(ctx)
+        if cached is not None and cached.local == local:
+            if newest == cached.exchange_seen:
+                return cached.index, cached.shared_by
+            arrived = s.execute(select(ExchangeObject.id).where(ExchangeObject.id > cached.exchange_seen, ExchangeObject.kind == "indicator").limit(1)).first()
+            if arrived is None:
+                cached.exchange_seen = newest
+                return cached.index, cached.shared_by
     received = _received(ctx)
     shared_by = {ind.id: row.originator for ind, row in received}
-    index = ContentIndex([*own, *(ind for ind, _ in received)])
+    index = ContentIndex([*_own_active(ctx), *(ind for ind, _ in received)])
     with _LOCK:
-        _CACHE[ctx] = (generation, index, shared_by)
+        _CACHE[ctx] = _Cached(local, newest, index, shared_by)
     return index, shared_by
 
 

@@ -578,7 +578,8 @@ class ContentIndicatorRow(Base):
     retraction takes them out by itself. `stix_id` is set once the indicator is shared."""
 
     __tablename__ = "content_indicators"
-    __table_args__ = (Index("ix_content_indicators_value", "type", "value"), Index("ix_content_indicators_list", "source_list"))
+    __table_args__ = (Index("ix_content_indicators_value", "type", "value"), Index("ix_content_indicators_list", "source_list"),
+                      Index("ix_content_indicators_updated", "updated_at"))
 
     id: Mapped[str] = mapped_column(String(KEY), primary_key=True)  # content--<uuid>
     type: Mapped[str] = mapped_column(String(CODE))

@@ -39,6 +39,7 @@ def upgrade() -> None:
     )
     op.create_index('ix_content_indicators_value', 'content_indicators', ['type', 'value'], unique=False)
     op.create_index('ix_content_indicators_list', 'content_indicators', ['source_list'], unique=False)
+    op.create_index('ix_content_indicators_updated', 'content_indicators', ['updated_at'], unique=False)
     op.create_table('content_samples',
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('filename', sa.String(length=1000), nullable=False),
@@ -53,6 +54,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('content_samples')
+    op.drop_index('ix_content_indicators_updated', table_name='content_indicators')
     op.drop_index('ix_content_indicators_list', table_name='content_indicators')
     op.drop_index('ix_content_indicators_value', table_name='content_indicators')
     op.drop_table('content_indicators')
