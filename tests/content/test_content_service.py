@@ -18,7 +18,7 @@ from qalqan.service.clock import FixedClock
 from qalqan.service.core import Qalqan
 from qalqan.store.db import Database
 from qalqan.store.tables import AuditEntry, ContentIndicatorRow, ContentSample
-from tests.content.images import animated, copies, encoded, flat, textured, tiny
+from tests.content.images import animated, copies, encoded, flat, textured, tiny, video
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 ORIGINALS = [textured(seed) for seed in (11, 12, 13)]
@@ -204,3 +204,19 @@ def test_the_index_is_rebuilt_only_when_indicators_change(db: Database) -> None:
     content.import_indicators(q, _csv([("https://b.example.org/", "url", "threat", "amber")]), actor="sup", source_list="m")
     second, _ = content.content_index(q)
     assert second is not first and len(second) == 2
+
+
+def test_a_video_matches_at_the_frame_showing_an_indexed_image(db: Database) -> None:
+    q, _ = _service(db)
+    scene = ORIGINALS[2]
+    # The indicator is the still image as it was hashed (not a frame of this video).
+    content.import_indicators(q, _csv([(_pdq(scene.resize((360, 280)).crop((0, 0, 320, 240))), "pdq", "livestream", "amber")]),
+                              actor="sup", source_list="bank")
+    clip = video([UNRELATED[0], scene, UNRELATED[1]], seconds_each=2.0)
+    result = content.check_file(q, clip, actor="analyst", filename="clip.mp4")
+    assert result["input"]["media"] == "video" and len(result["input"]["pdq"]) >= 12
+    [m] = result["matches"]
+    assert m["rule"] == "pdq" and m["distance"] <= 31 and 2.0 <= m["time"] < 4.0, m
+    # The unrelated scenes alone match nothing.
+    assert content.check_file(q, video([UNRELATED[0], UNRELATED[1]]), actor="analyst")["matches"] == []
+    assert content.hash_file(b"not a video at all")["unhashable"] == "not an image or a video"

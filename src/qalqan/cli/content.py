@@ -57,7 +57,7 @@ def hash_files(
         for kind in ("md5", "sha1", "sha256"):
             out.print(f"  {kind:<7}{r[kind]}", highlight=False)
         for i, p in enumerate(r["pdq"]):
-            frame = f" frame {i}" if len(r["pdq"]) > 1 else ""
+            frame = (f" frame {i}" + (f" at {p['time']:.2f} s" if "time" in p else "")) if len(r["pdq"]) > 1 else ""
             out.print(f"  pdq    {p['hash']}  quality {p['quality']}{frame}", highlight=False)
         if r["unhashable"]:
             out.print(f"  pdq    [yellow]none[/]: {escape(r['unhashable'])}", highlight=False)
@@ -168,7 +168,8 @@ def check(
             for m in r["matches"]:
                 ind = m["indicator"]
                 source = " / ".join(p for p in (ind.get("shared_by") and f"shared by {ind['shared_by']}", ind["source_org"], ind["source_list"]) if p)
-                table.add_row(escape(r["checked"]), m["rule"], "" if m["distance"] is None else str(m["distance"]), escape(ind["value"][:70]),
+                where = f" (frame {m['frame']}" + (f", {m['time']:.1f} s)" if "time" in m else ")") if m.get("frame") is not None else ""
+                table.add_row(escape(r["checked"]), m["rule"], ("" if m["distance"] is None else str(m["distance"])) + where, escape(ind["value"][:70]),
                               ind["category"], escape(source), ind["tlp"].upper())
             if r["input"].get("unhashable") and r["input"].get("kind") == "file":
                 err.print(f"[dim]{escape(r['checked'])}: no PDQ hash ({escape(r['input']['unhashable'])}); checked by exact hashes only[/]", highlight=False)

@@ -168,3 +168,69 @@ def image_pdq_hashes(image: object, quality_floor: int = QUALITY_FLOOR, max_fram
     if not results:
         raise first or Unhashable("no frame is hashable")
     return results
+
+
+#: Video: at most this many frames are sampled, and a file with more than this many seconds of
+#: video is sampled over its first VIDEO_MAX_SECONDS only when its duration is unknown.
+VIDEO_MAX_SECONDS = 3600
+
+
+def video_frames(data: bytes, max_frames: int = MAX_FRAMES) -> list[tuple[float, object]]:
+    """(time in seconds, PIL image) of up to `max_frames` frames sampled evenly over a video's
+    duration (each the first frame at or after the middle of its slice; seeking to the keyframe
+    before it). `Unhashable` when the data is not a video FFmpeg (PyAV) can read."""
+    import av
+
+    try:
+        container = av.open(io.BytesIO(data), mode="r")
+    except (av.FFmpegError, ValueError, OSError) as exc:
+        raise Unhashable(f"not a video: {exc}") from None
+    with container:
+        streams = container.streams.video
+        if not streams:
+            raise Unhashable("not a video: no video stream")
+        stream = streams[0]
+        if stream.duration and stream.time_base:
+            duration = float(stream.duration * stream.time_base)
+        elif container.duration:
+            duration = container.duration / av.time_base
+        else:
+            duration = 0.0
+        frames: list[tuple[float, object]] = []
+        try:
+            if duration <= 0:
+                for frame in container.decode(stream):
+                    frames.append((float(frame.time or 0.0), frame.to_image()))
+                    if len(frames) >= max_frames or (frame.time or 0) > VIDEO_MAX_SECONDS:
+                        break
+                return frames
+            for i in range(max_frames):
+                target = duration * (i + 0.5) / max_frames
+                container.seek(int(target / stream.time_base), stream=stream, backward=True, any_frame=False)
+                for frame in container.decode(stream):
+                    if frame.time is None or frame.time >= target - 1e-6:
+                        when = float(frame.time if frame.time is not None else target)
+                        if not frames or when > frames[-1][0]:
+                            frames.append((when, frame.to_image()))
+                        break
+        except (av.FFmpegError, ValueError) as exc:
+            if not frames:
+                raise Unhashable(f"not a readable video: {exc}") from None
+        if not frames:
+            raise Unhashable("no frame could be decoded")
+        return frames
+
+
+def video_pdq_hashes(data: bytes, quality_floor: int = QUALITY_FLOOR, max_frames: int = MAX_FRAMES) -> list[tuple[float, PdqResult]]:
+    """(time, PDQ hash) of a video's sampled frames (frames under the quality floor skipped);
+    `Unhashable` when none is hashable."""
+    results: list[tuple[float, PdqResult]] = []
+    first: Unhashable | None = None
+    for when, image in video_frames(data, max_frames):
+        try:
+            results.append((when, pdq_hash(image, quality_floor)))
+        except Unhashable as exc:
+            first = first or exc
+    if not results:
+        raise first or Unhashable("no frame is hashable")
+    return results

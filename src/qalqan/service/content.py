@@ -499,14 +499,26 @@ def check_url(ctx: Context, url: str, *, actor: str) -> dict[str, Any]:
 
 
 def hash_file(data: bytes) -> dict[str, Any]:
-    """A file's hashes: md5, sha1, sha256, and for an image its PDQ hash(es) and quality (one per
-    sampled frame of an animated image), or why it has none."""
-    out: dict[str, Any] = {"size": len(data), **hashing.file_hashes(data), "pdq": [], "unhashable": None}
+    """A file's hashes: md5, sha1, sha256, and its PDQ hash(es) with their quality: one for a
+    still image, one per sampled frame of an animated image or a video (with the frame's time in
+    seconds for a video); or why it has none (`unhashable`)."""
+    out: dict[str, Any] = {"size": len(data), **hashing.file_hashes(data), "pdq": [], "unhashable": None, "media": None}
     try:
         results = hashing.image_pdq_hashes(bytes(data))
         out["pdq"] = [{"hash": r.hash_hex, "quality": r.quality} for r in results]
+        out["media"] = "image"
+        return out
     except hashing.Unhashable as exc:
-        out["unhashable"] = exc.reason
+        if not exc.reason.startswith("not an image"):
+            out["media"], out["unhashable"] = "image", exc.reason
+            return out
+    try:
+        frames = hashing.video_pdq_hashes(bytes(data))
+        out["pdq"] = [{"hash": r.hash_hex, "quality": r.quality, "time": round(t, 3)} for t, r in frames]
+        out["media"] = "video"
+    except hashing.Unhashable as exc:
+        out["unhashable"] = "not an image or a video" if exc.reason.startswith("not a video") else exc.reason
+        out["media"] = None if exc.reason.startswith("not a video") else "video"
     return out
 
 
@@ -526,7 +538,11 @@ def check_file(ctx: Context, data: bytes, *, actor: str, filename: str = "", med
             s.add(ContentSample(sha256=facts["sha256"], filename=filename[:1000], media_type=media_type[:200], size=len(data), data=bytes(data), kept_by=actor, kept_at=at))
         ctx.audit(s, actor=actor, action="content.check", target=f"sha256:{facts['sha256']}", input_hash=facts["sha256"],
                   detail={"matches": len(found), "indicators": [m.indicator.id for m in found][:20], "kept": keep, "max_distance": distance})
-    return {"input": {"kind": "file", "filename": filename, **facts}, "max_distance": distance, "matches": _matches(found, shared_by),
+    matches = _matches(found, shared_by)
+    for m in matches:
+        if m.get("frame") is not None and "time" in facts["pdq"][m["frame"]]:
+            m["time"] = facts["pdq"][m["frame"]]["time"]
+    return {"input": {"kind": "file", "filename": filename, **facts}, "max_distance": distance, "matches": matches,
             "checked_against": len(index), "kept": keep}
 
 
