@@ -220,3 +220,19 @@ def test_a_video_matches_at_the_frame_showing_an_indexed_image(db: Database) -> 
     # The unrelated scenes alone match nothing.
     assert content.check_file(q, video([UNRELATED[0], UNRELATED[1]]), actor="analyst")["matches"] == []
     assert content.hash_file(b"not a video at all")["unhashable"] == "not an image or a video"
+
+
+def test_a_share_is_all_or_nothing_across_tlp_labels(db: Database) -> None:
+    q, _ = _service(db)
+    content.import_indicators(q, _csv([("https://a.example.org/", "url", "threat", "green"), ("https://b.example.org/", "url", "threat", "red")]),
+                              actor="sup", source_list="l")
+    with pytest.raises(content.ContentError) as err:
+        content.share_indicators(q, actor="liaison", source_list="l", distribution="all")  # TLP:RED needs named recipients
+    assert err.value.field == "marking" and "RED" in str(err.value)
+    from qalqan.store.tables import ExchangeObject
+
+    with db.session() as s:
+        assert s.execute(select(func.count()).select_from(ExchangeObject)).scalar() == 0
+    assert all(i["stix_id"] is None for i in content.list_indicators(q)[1])
+    published = content.share_indicators(q, actor="liaison", source_list="l", distribution="all", recipients=["kg-border"])
+    assert len(published) == 2 and all(i["stix_id"] for i in content.list_indicators(q)[1])

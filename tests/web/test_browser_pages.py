@@ -34,6 +34,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     # A flight with a listed passenger: the travel pages and a traveller's alert review.
     travel.ingest(server.service, paxlst(pax("AL QAMARI", "SAMIRA HADI", born="800101", nationality="LBN", gender="F"), pax("SMAGULOV", "YERLAN")),
                   actor="test", source="web tests")
+    from qalqan.service import content
+
+    # An indicator: the content list and a URL check have something to show.
+    content.import_indicators(server.service, b"value,type,category,tlp\nhttps://propaganda.example.org/videos/*,url,violent-propaganda,green\n",
+                              actor="supervisor", source_list="demo")
     try:
         yield server
     finally:
@@ -136,6 +141,12 @@ def test_every_page(browser: Any, site: LiveServer, lang: str) -> None:
         visit.check("travel-message", first_href(page, "/ui/travel/messages/"))
         visit.check("travel-queue", "/ui/alerts?trigger=traveller&sort=departure")
         visit.check("travel-review", first_href(page, "/ui/alerts/"))
+        visit.check("content", "/ui/content")
+        visit.check("content-check", "/ui/content/check")
+        page.locator("main form[action='/ui/content/check'] input[name=url]").fill("https://propaganda.example.org/videos/clip-7")
+        page.locator("main form[action='/ui/content/check'] button[type=submit]").click()
+        page.locator("main table.matches").wait_for()
+        visit.inspect("content-check-result")
         visit.check("not-allowed", "/ui/audit", expect_status=403)
         context.clear_cookies()
         context.add_cookies([{"name": "qalqan_lang", "value": lang, "url": site.url}])

@@ -429,13 +429,16 @@ def share_indicators(ctx: Context, *, actor: str, ids: Sequence[str] | None = No
     by_tlp: dict[str, list[Indicator]] = {}
     for ind in indicators:
         by_tlp.setdefault(ind.tlp, []).append(ind)
-    published: list[str] = []
-    for tlp, group_inds in sorted(by_tlp.items()):
+    # Every group's marking is checked before anything is published: a share is all or nothing.
+    markings = {}
+    for tlp in sorted(by_tlp):
         try:
-            marking = exchange.make_marking(ctx, distribution=distribution, tlp=tlp, group=group, recipients=recipients)
+            markings[tlp] = exchange.make_marking(ctx, distribution=distribution, tlp=tlp, group=group, recipients=recipients)
         except ValueError as exc:
             raise ContentError(f"indicators marked TLP:{tlp.upper()}: {exc}", field="marking") from None
-        objects = [patterns.to_stix(ind, created_by=me, created=now, markings=[str(stix.TLP_MARKINGS[tlp]["id"])]) for ind in group_inds]
+    published: list[str] = []
+    for tlp, marking in markings.items():
+        objects = [patterns.to_stix(ind, created_by=me, created=now, markings=[str(stix.TLP_MARKINGS[tlp]["id"])]) for ind in by_tlp[tlp]]
         published += exchange.publish(ctx, objects, marking, actor=actor, action="content.share")
     with ctx.transaction() as s:
         for ind in indicators:

@@ -32,7 +32,7 @@ DYNAMIC: dict[str, tuple[str, ...]] = {
     "schemata": ("Person", "Organization", "LegalEntity", "Vessel"),
     "genders": ("male", "female", "other"),
     "fetch outcomes": ("imported", "unchanged", "not-modified", "failed"),
-    "navigation": ("Dashboard", "Screen a name", "Alerts", "Subjects", "Lists", "Batch screening", "Travel", "Audit"),
+    "navigation": ("Dashboard", "Screen a name", "Alerts", "Subjects", "Lists", "Batch screening", "Travel", "Content", "Audit"),
     "error titles": ("Bad request", "Not allowed", "Not found", "Conflict", "Too large", "Cannot be done", "Too many attempts", "Error"),
     "error messages": ("forbidden", "the form's security token is missing or stale: reload the page and try again"),
 }

@@ -36,6 +36,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("/ui/lists", "Lists", "lists:read"),
     ("/ui/batch", "Batch screening", "screen"),
     ("/ui/travel", "Travel", "travel:read"),
+    ("/ui/content", "Content", "content:read"),
     ("/ui/audit", "Audit", "audit:read"),
 )
 

@@ -11,7 +11,7 @@ from importlib import import_module
 from typing import Any
 
 #: The page modules, in navigation order.
-AREAS: tuple[str, ...] = ("core", "screen", "alerts", "subjects", "lists", "batch", "travel", "audit")
+AREAS: tuple[str, ...] = ("core", "screen", "alerts", "subjects", "lists", "batch", "travel", "content", "audit")
 
 
 def routers() -> list[Any]:
