@@ -173,7 +173,23 @@ def token_weights(
 
 def weigh(record: Compiled, rarity: Callable[[Token], float], particle_weight: float, initial_weight: float) -> Compiled:
     """The record with each name's token weights filled in from an index's rarity."""
-    names = tuple(replace(n, weights=token_weights(n.tokens, rarity, particle_weight, initial_weight)) for n in record.names)
+    # Built directly, not with `dataclasses.replace` (which reads the fields anew each call):
+    # this runs for every query. Every init field of CompiledName, in order: keep in step.
+    names = tuple(
+        [
+            CompiledName(
+                n.value,
+                n.tokens,
+                n.low_quality,
+                token_weights(n.tokens, rarity, particle_weight, initial_weight),
+                n.joined,
+                n.organisation,
+                n.squeezed,
+                n.glued,
+            )
+            for n in record.names
+        ]
+    )
     return replace(record, names=names)
 
 

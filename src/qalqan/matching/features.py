@@ -72,35 +72,56 @@ def token_similarity(a: Token, b: Token, config: MatchConfig) -> tuple[float, st
     adjacent letters typed the wrong way round (Ahmad / Amhad, Lakhal / Lakahl) are one edit, not
     two.
     """
-    if a.text == b.text:
+    x, y = a.text, b.text
+    if x == y:
         return 1.0, "exact"
-    if a.text in GLUE_PREFIXES or b.text in GLUE_PREFIXES:
+    if x in GLUE_PREFIXES or y in GLUE_PREFIXES:
         # a glue prefix standing alone (no noun after it) is a spelling of the prefix, not a
         # name to fuzz: Abdul meets Abdel, never Abdullah or Abdi
-        same = _glue_stem(a.text) is not None and _glue_stem(a.text) == _glue_stem(b.text)
+        same = _glue_stem(x) is not None and _glue_stem(x) == _glue_stem(y)
         return (config.key_similarity, "variant") if same else (0.0, "unmatched")
     if a.key == b.key:
         return config.key_similarity, "variant"
-    if len(a.text) == 1 or len(b.text) == 1:
-        if a.text[0] == b.text[0]:
+    nx, ny = len(x), len(y)
+    if nx == 1 or ny == 1:
+        if x[0] == y[0]:
             return config.initial_similarity, "initial"
         return 0.0, "unmatched"
     if len(a.skeleton) >= 3 and a.skeleton == b.skeleton:
         return config.skeleton_similarity, "skeleton"
-    if _short_transposition(a.text, b.text):
+    if nx == ny and _short_transposition(x, y):
         return config.skeleton_similarity, "fuzzy"
     if (a.bare or b.bare) and (a.bare or a.key) == (b.bare or b.key):
         return config.skeleton_similarity, "article"
-    for x, y, shortest_budgeted in ((a.text, b.text, 5), (a.key, b.key, 7)):
-        longest = max(len(x), len(y))
-        if longest < shortest_budgeted:
-            continue
+    # The spellings (from 5 letters), then the keys (from 7), each within its edit budget. Every
+    # edit changes the length by at most one: a length gap over the budget is over it.
+    longest = nx if nx > ny else ny
+    if longest >= 5:
         budget = 1 if longest <= 8 else 2
-        distance = OSA.distance(x, y, score_cutoff=budget)
-        sim = 1.0 - distance / longest
-        if distance <= budget and sim >= config.fuzzy_floor:
-            return sim * config.key_similarity, "fuzzy"
+        if abs(nx - ny) <= budget:
+            found = _budgeted(x, y, longest, budget, config)
+            if found:
+                return found, "fuzzy"
+    x, y = a.key, b.key
+    nx, ny = len(x), len(y)
+    longest = nx if nx > ny else ny
+    if longest >= 7:
+        budget = 1 if longest <= 8 else 2
+        if abs(nx - ny) <= budget:
+            found = _budgeted(x, y, longest, budget, config)
+            if found:
+                return found, "fuzzy"
     return 0.0, "unmatched"
+
+
+def _budgeted(x: str, y: str, longest: int, budget: int, config: MatchConfig) -> float:
+    """The fuzzy similarity of two spellings within `budget` edits of each other (optimal string
+    alignment) and at least `fuzzy_floor` alike, scaled by `key_similarity`; else 0."""
+    distance = OSA.distance(x, y, score_cutoff=budget)
+    sim = 1.0 - distance / longest
+    if distance <= budget and sim >= config.fuzzy_floor:
+        return sim * config.key_similarity
+    return 0.0
 
 
 def _short_transposition(x: str, y: str) -> bool:
@@ -128,6 +149,12 @@ def _memo_rows(tokens: tuple[Token, ...], memo: SimilarityMemo | None) -> list[d
     return [memo.setdefault(t.text, {}) for t in tokens]
 
 
+def query_memo_rows(query: Compiled, memo: SimilarityMemo | None) -> list[list[dict[str, tuple[float, str]]]]:
+    """The memo rows of each name of `query` (`best_name_pair`'s `query_rows`): looked up once
+    per query, not once per candidate."""
+    return [_memo_rows(name.tokens, memo) for name in query.names]
+
+
 def align_names(
     query: CompiledName,
     candidate: CompiledName,
@@ -149,6 +176,8 @@ def align_names(
     With `explain=False` the alignment steps are not built (the scoring hot path); `rows` are
     the query tokens' memo rows, when the caller already has them.
     """
+    if not explain:
+        return _name_score(query, candidate, config, rows if rows is not None else _memo_rows(query.tokens, memo)), ()
     qt, ct = query.tokens, candidate.tokens
     qw = query.weights or _uniform(qt, config)
     cw = candidate.weights or _uniform(ct, config)
@@ -195,6 +224,48 @@ def align_names(
     if candidate.low_quality:
         score *= config.low_quality_factor
     return min(score, 1.0), tuple(steps)
+
+
+def _name_score(
+    query: CompiledName, candidate: CompiledName, config: MatchConfig, rows: list[dict[str, tuple[float, str]]]
+) -> float:
+    """`align_names(...)[0]` without the alignment steps (the scoring hot path): the same
+    arithmetic in the same order, so the same score to the last bit. `rows` are the query
+    tokens' memo rows (`_memo_rows`)."""
+    qt, ct = query.tokens, candidate.tokens
+    pairs: list[tuple[float, int, int]] = []
+    for i, row in enumerate(rows):
+        for j, b in enumerate(ct):
+            found = row.get(b.text)
+            if found is None:
+                found = row[b.text] = token_similarity(qt[i], b, config)
+            if found[0] > 0.0:
+                pairs.append((found[0], -i, -j))
+    q_sim = [0.0] * len(qt)
+    c_sim = [0.0] * len(ct)
+    if pairs:
+        if len(pairs) > 1:
+            pairs.sort(reverse=True)  # (i, j) never repeat: the order of `align_names`' 4-tuples
+        for sim, i, j in pairs:
+            if q_sim[-i] == 0.0 and c_sim[-j] == 0.0:
+                q_sim[-i] = c_sim[-j] = sim
+    if (candidate.joined and 0.0 in q_sim) or (query.joined and 0.0 in c_sim):
+        _align_joined(query, candidate, q_sim, c_sim, config, None)
+    score = 0.0
+    if any(q_sim) and any(c_sim):  # else a side has no token met: its coverage, and the score, 0
+        qw = query.weights or _uniform(qt, config)
+        cw = candidate.weights or _uniform(ct, config)
+        qc = sum([w * s for w, s in zip(qw, q_sim)]) / (sum(qw) or 1.0)
+        cc = sum([w * s for w, s in zip(cw, c_sim)]) / (sum(cw) or 1.0)
+        if qc > 0.0 and cc > 0.0:
+            score = qc**config.query_exponent * cc**config.candidate_exponent
+    if query.squeezed and query.squeezed == candidate.squeezed and score < config.skeleton_similarity:
+        score = config.skeleton_similarity
+    if score <= 0.0:
+        return 0.0
+    if candidate.low_quality:
+        score *= config.low_quality_factor
+    return min(score, 1.0)
 
 
 def _whole_joined(query: CompiledName, candidate: CompiledName, similarity: float) -> AlignedToken:
@@ -299,29 +370,43 @@ def _align_joined(
     other (Abdulrahman / Abdul Rahman, Kim Jongun / Kim Jong Un), by consonant skeleton (from
     `_MIN_JOINED_SKELETON` letters), or by the spelling of the two words run together, the same
     (Sufaat / Suf Aat) or within one edit from `_MIN_JOINED_FUZZY` letters (Abdrazaq / Abdl Razaq)."""
-    for single, double, s_sim, d_sim, flip in ((query, candidate, q_sim, c_sim, False), (candidate, query, c_sim, q_sim, True)):
-        if not double.joined or d_sim.count(0.0) < 2:
-            continue  # every way below joins two unmatched words of `double`
-        heads = double.heads
-        k = len(double.joined)
-        for i, token in enumerate(single.tokens):
-            if s_sim[i] or token.particle:
-                continue
-            # `_joined_partner`'s own first test, inline: most words meet no pair at all.
-            text, skel = token.text, token.skeleton
-            if heads and (len(skel) < _MIN_JOINED_SKELETON or heads.find(skel[0], 0, k) < 0) and (
-                len(text) < 5 or heads.find(text[0], k) < 0
-            ):
-                found = None
-            else:
-                found = _joined_partner(token, double, d_sim, config)
+    # Every way in `_join_side` joins two unmatched words of the side written apart.
+    if candidate.joined and c_sim.count(0.0) >= 2:
+        _join_side(query, candidate, q_sim, c_sim, config, step, False)
+    if query.joined and q_sim.count(0.0) >= 2:
+        _join_side(candidate, query, c_sim, q_sim, config, step, True)
+
+
+def _join_side(
+    single: CompiledName,
+    double: CompiledName,
+    s_sim: list[float],
+    d_sim: list[float],
+    config: MatchConfig,
+    step: _Steps | None,
+    flip: bool,
+) -> None:
+    """`_align_joined` one way: each unmatched word of `single` against two unmatched words of
+    `double` (which has `joined` pairs), joined or a glue prefix apart; `flip` when `single` is
+    the candidate."""
+    heads = double.heads
+    k = len(double.joined)
+    skeleton_heads, text_heads = heads[:k], heads[k:]
+    for i, token in enumerate(single.tokens):
+        if s_sim[i] or token.particle:
+            continue
+        text, skel = token.text, token.skeleton
+        # `_joined_partner`'s own first test, inline: most words meet no pair at all.
+        if (len(skel) >= _MIN_JOINED_SKELETON and skel[0] in skeleton_heads) or (len(text) >= 5 and text[0] in text_heads):
+            found = _joined_partner(token, double, d_sim, config)
             if found is not None:
                 j, joined_sim = found
                 s_sim[i] = d_sim[j] = d_sim[j + 1] = joined_sim
                 if step is not None:
                     step.joined(i, j, joined_sim, query_is_single=not flip)
                 continue
-            apart = _prefix_apart(token, double, d_sim) if token.text.startswith(_GLUED_STARTS) else None
+        if text.startswith(_GLUED_STARTS):
+            apart = _prefix_apart(token, double, d_sim)
             if apart is not None:
                 p, n = apart
                 s_sim[i] = d_sim[p] = d_sim[n] = config.skeleton_similarity
@@ -410,22 +495,25 @@ def best_name_pair(
     config: MatchConfig,
     memo: SimilarityMemo | None = None,
     relevant: frozenset[str] | None = None,
+    query_rows: list[list[dict[str, tuple[float, str]]]] | None = None,
 ) -> NamePair:
     """The best-aligned (query name, candidate name) pair and its score, or None if a side has
     no names. The scoring hot path: no explanation is built.
 
     `relevant` (optional, from candidate retrieval) is the set of token keys the query can stand
     for; a candidate name holding none of them is not aligned, unless no name holds any.
+    `query_rows` (optional) are `query_memo_rows(query, memo)`, for a caller scoring many
+    candidates for one query.
     """
     best: NamePair = None
     names = candidate.names
     if relevant is not None and len(names) > 1:
         isdisjoint = relevant.isdisjoint
         names = tuple([n for n in names if not isdisjoint([t.key for t in n.tokens])]) or names
-    for qn in query.names:
-        rows = _memo_rows(qn.tokens, memo)
+    for k, qn in enumerate(query.names):
+        rows = query_rows[k] if query_rows is not None else _memo_rows(qn.tokens, memo)
         for cn in names:
-            score, _ = align_names(qn, cn, config, memo, explain=False, rows=rows)
+            score = _name_score(qn, cn, config, rows)
             if best is None or score > best[0]:
                 best = (score, qn, cn)
                 if score >= 1.0:  # no later pair can score higher (a name scores at most 1)

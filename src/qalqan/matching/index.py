@@ -307,7 +307,12 @@ class NameIndex:
                 scores[idx] = scores.get(idx, 0.0) + _DOCUMENT_GAIN
             mass = self._mass_list
             # Ties go to the lowest entity index, whatever order the scores were summed in.
-            ranked = heapq.nlargest(limit * 8, scores.items(), key=_by_gain_then_index)
+            if len(scores) <= limit * 8:
+                # All are kept: the sort below orders them by a total key (entity indexes are
+                # unique), so `nlargest`'s preselection would change nothing.
+                ranked = list(scores.items())
+            else:
+                ranked = heapq.nlargest(limit * 8, scores.items(), key=_by_gain_then_index)
             ranked.sort(key=lambda item: (item[1] - _TIE_BREAK * mass[item[0]], -item[0]), reverse=True)
             del ranked[limit * 4 :]
         if accept is not None:

@@ -11,7 +11,14 @@ from dataclasses import fields
 
 from qalqan.matching.compiled import Compiled, compile_entity, compile_query, weigh
 from qalqan.matching.config import MatchConfig, load_config
-from qalqan.matching.features import COMPATIBLE_SCHEMATA, NamePair, SimilarityMemo, best_name_pair, explain_name_pair
+from qalqan.matching.features import (
+    COMPATIBLE_SCHEMATA,
+    NamePair,
+    SimilarityMemo,
+    best_name_pair,
+    explain_name_pair,
+    query_memo_rows,
+)
 from qalqan.matching.index import NameIndex, Rarity
 from qalqan.matching.scorer import evidence, max_support, score, total
 from qalqan.model import Entity, FeatureResult, ListInfo, Match, Query
@@ -122,10 +129,11 @@ class Screener:
         top_gain = shortlist[0][1] if shortlist else 0.0
         floor = self.config.min_coverage * query_weight
         staged = []
+        rows = query_memo_rows(cq, self._memo)
         for rank, (idx, gain) in enumerate(shortlist):
             if gain < floor or (rank >= limit and gain < self.config.retrieval_ratio * top_gain):
                 break  # ordered by gain: the rest share too little of the query to rank
-            pair = best_name_pair(cq, self._compiled[idx], self.config, self._memo, relevant)
+            pair = best_name_pair(cq, self._compiled[idx], self.config, self._memo, relevant, rows)
             staged.append((pair[0] if pair else 0.0, idx, pair))
         staged.sort(key=lambda item: -item[0])
         # Stage 2: evidence, best names first, until no name score plus all the support evidence

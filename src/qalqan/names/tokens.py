@@ -91,6 +91,7 @@ class Token:
 _VOICING = (("dzh", "j"), ("dj", "j"), ("zh", "j"), ("tch", "j"), ("ch", "j"), ("sch", "s"), ("th", "z"), ("dh", "z"), ("p", "b"), ("t", "d"), ("k", "g"), ("q", "g"), ("c", "g"))
 
 
+@lru_cache(maxsize=100_000)  # pure, and called for the same words again and again
 def skeleton(key: str) -> str:
     """Consonant skeleton of a key: the first letter kept (vowel or not), then consonants only
     (w and y count as vowels), with voicing folded and repeated letters collapsed."""
@@ -103,6 +104,7 @@ def skeleton(key: str) -> str:
     return _REPEATS.sub(r"\1", out)
 
 
+@lru_cache(maxsize=100_000)  # pure, and called for the same words again and again
 def _compound(word: str) -> str:
     if word.startswith("abd"):
         return word
@@ -158,6 +160,7 @@ def _abd_typo(word: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=100_000)  # pure, and called for the same words again and again
 def _untypo(word: str) -> str:
     """A glue prefix or compound element with a typo, read as meant, whether written alone
     (Adbul Qadir, Andul Qadir, Abdl Qadir) or onto its noun (Adbulqadir; only the prefix of a
@@ -436,7 +439,8 @@ def token_spans(name: str, organisation: bool = False, glue: bool = True) -> tup
     made from: the word as written, in its own script (Sirajuddin for sirajdin; the joined span
     "Abd al-Hakim" for abdhakim; ТОО for the legal form llp). Computed for explanations only,
     never on the scoring path."""
-    _, positions, compared = _tokenise(name, organisation, glue)
+    # Called as `name_tokens` calls it when glued, so the lru_cache finds the same entry.
+    _, positions, compared = _tokenise(name, organisation) if glue else _tokenise(name, organisation, glue)
     written, spans = _written_words(name)
     at = _word_spans(compared, written, spans)
     return tuple((at[first][0], at[last][1]) for first, last in positions)
