@@ -218,3 +218,9 @@ def test_the_fast_path_reads_every_shared_sample_as_pydifact_does(shared: Path) 
         assert fast == segments(data, fast=False), path.name
         checked += 1
     assert checked >= 25
+
+
+def test_the_invalid_character_pattern_is_the_rule() -> None:
+    from qalqan.travel.edifact import _INVALID, _invalid
+
+    assert [o for o in range(0x11000) if _invalid(chr(o)) != bool(_INVALID.fullmatch(chr(o)))] == []

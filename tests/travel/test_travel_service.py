@@ -273,3 +273,20 @@ def test_ingest_many_over_two_workers_is_ingest_message_by_message(db: Database,
     assert len(results[0].alerts) == 1 and results[1].alerts == [] and results[2].position
     with db.session() as s:
         assert s.execute(select(func.count()).select_from(TravellerRow)).scalar_one() == 261
+
+
+@pytest.mark.shared
+def test_redaction_by_split_equals_the_character_scan_on_every_sample(shared: Path) -> None:
+    """The fast path (no release character in the text) blanks exactly what the scan blanks."""
+    from qalqan.travel.redact import _redact_scan, _redact_split
+
+    samples = sorted((shared / "messages").rglob("*.txt")) + sorted((shared / "messages").rglob("*.edi"))
+    assert samples
+    compared = 0
+    for path in samples:
+        text = path.read_bytes().decode("latin-1")
+        for extra in ("", "SSR+VGML:HK:1'FTX+AAI+++MUSLIM MEAL'RMK+MEDICAL ESCORT'"):
+            t = text.replace("?", "") + extra
+            assert _redact_split(t, ":", "+", "'") == _redact_scan(t, ":", "+", "?", "'"), path.name
+            compared += 1
+    assert compared >= 40

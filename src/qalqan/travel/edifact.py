@@ -19,6 +19,8 @@ advice is not a segment (an error in it has position 0).
 
 from __future__ import annotations
 
+import re
+
 import warnings
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -125,6 +127,10 @@ def _invalid(ch: str) -> bool:
     return (o < 32 and ch not in "\r\n") or 127 <= o < 160 or ch == "\ufffd"
 
 
+#: The characters `_invalid` refuses, as one pattern (searched at C speed, segment by segment).
+_INVALID = re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
+
+
 def segments(text: str | bytes, *, notes: list[str] | None = None, fast: bool = True) -> list[Segment]:
     """All segments of an EDIFACT interchange (or a bare UNH..UNT message).
 
@@ -153,7 +159,8 @@ def segments(text: str | bytes, *, notes: list[str] | None = None, fast: bool = 
             raise MessageError("truncated: segment without a terminator", segment=tag or "?", position=len(raw) + 1)
     tags: list[str] = []
     for pos, r in enumerate(raw, 1):
-        bad = next((ch for ch in r if _invalid(ch)), None)
+        found = _INVALID.search(r)
+        bad = found.group() if found else None
         if bad is not None:
             shown = "".join(c for c in _tag_of(r, chars) if c.isprintable())[:3] or "?"
             raise MessageError(f"invalid character U+{ord(bad):04X}", segment=shown, position=pos)
@@ -365,9 +372,12 @@ def edifact_date(value: str, fmt_qualifier: str = "", *, today: date | None = No
             if year > today.year or (year == today.year and rest[:4] > today.strftime("%m%d")):
                 year -= 100
         value = f"{year:04d}{rest}"
+    # All digits of the right length (checked above): the calendar check is the constructor's
+    # (strptime costs ten times more, and a manifest has thousands of dates).
     try:
         if len(value) == 8:
-            return datetime.strptime(value, "%Y%m%d").date().isoformat()
-        return datetime.strptime(value, "%Y%m%d%H%M").strftime("%Y-%m-%dT%H:%M")
+            return date(int(value[:4]), int(value[4:6]), int(value[6:8])).isoformat()
+        when = datetime(int(value[:4]), int(value[4:6]), int(value[6:8]), int(value[8:10]), int(value[10:12]))
+        return when.strftime("%Y-%m-%dT%H:%M")
     except ValueError:
         return None

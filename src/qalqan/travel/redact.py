@@ -39,6 +39,50 @@ def _special(tag: str, body: str, data_sep: str, comp_sep: str) -> bool:
     return _special_text(body.replace(comp_sep, " ").replace(data_sep, " "))
 
 
+def _blank(segment: str, data_sep: str, comp: str) -> str | None:
+    """The blanked form of a segment (without its terminator) carrying a special category, else None."""
+    stripped = segment.lstrip(" \r\n")
+    tag = stripped.split(data_sep, 1)[0].split(comp, 1)[0]
+    if _special(tag, stripped, data_sep, comp):
+        return segment[: len(segment) - len(stripped)] + tag + data_sep + REDACTED
+    return None
+
+
+def _redact_scan(text: str, comp: str, data_sep: str, esc: str, term: str) -> tuple[str, int]:
+    """Segments found character by character, a released terminator (``?'``) not ending one."""
+    out: list[str] = []
+    start, i, n, blanked = 0, 0, len(text), 0
+    while i < n:
+        ch = text[i]
+        if ch == esc and esc != " ":
+            i += 2
+            continue
+        if ch == term:
+            segment = text[start:i]
+            new = _blank(segment, data_sep, comp)
+            if new is not None:
+                segment, blanked = new, blanked + 1
+            out.append(segment + term)
+            start = i + 1
+        i += 1
+    out.append(text[start:])
+    return "".join(out), blanked
+
+
+def _redact_split(text: str, comp: str, data_sep: str, term: str) -> tuple[str, int]:
+    """The same for a text without release characters, where every terminator ends a segment."""
+    pieces = text.split(term)
+    out: list[str] = []
+    blanked = 0
+    for segment in pieces[:-1]:
+        new = _blank(segment, data_sep, comp)
+        if new is not None:
+            segment, blanked = new, blanked + 1
+        out.append(segment + term)
+    out.append(pieces[-1])
+    return "".join(out), blanked
+
+
 def redact_special(data: bytes) -> tuple[bytes, int]:
     """(the message with special-category segments blanked, how many were). Unchanged bytes when
     there are none."""
@@ -49,25 +93,12 @@ def redact_special(data: bytes) -> tuple[bytes, int]:
     if text.startswith("UNA", body_at):
         una = text[body_at + 3 : body_at + 9]
         comp, data_sep, esc, term = una[0], una[1], una[3], una[5]
-    out: list[str] = []
-    start, i, n, blanked = 0, 0, len(text), 0
-    while i < n:
-        ch = text[i]
-        if ch == esc and esc != " ":
-            i += 2
-            continue
-        if ch == term:
-            segment = text[start:i]
-            stripped = segment.lstrip(" \r\n")
-            lead = segment[: len(segment) - len(stripped)]
-            tag = stripped.split(data_sep, 1)[0].split(comp, 1)[0]
-            if _special(tag, stripped, data_sep, comp):
-                segment = lead + tag + data_sep + REDACTED
-                blanked += 1
-            out.append(segment + term)
-            start = i + 1
-        i += 1
+    if not any(tag in text for tag in FREE_TEXT_TAGS):
+        return data, 0  # no segment that could carry one (most API messages)
+    if esc == " " or esc not in text:
+        out, blanked = _redact_split(text, comp, data_sep, term)
+    else:
+        out, blanked = _redact_scan(text, comp, data_sep, esc, term)
     if not blanked:
         return data, 0
-    out.append(text[start:])
-    return "".join(out).encode(encoding), blanked
+    return out.encode(encoding), blanked
