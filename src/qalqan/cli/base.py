@@ -19,7 +19,9 @@ app = typer.Typer(help="Qalqan: sanctions screening with explained cross-script 
 lists_app = typer.Typer(help="Fetch and inspect sanctions lists.", no_args_is_help=True)
 app.add_typer(lists_app, name="lists")
 
-err = Console(stderr=True)
+#: Messages to standard error are never hard-wrapped: a line of a log or a test stays whole,
+#: however long the path it names.
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:

@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from qalqan.cli.base import EXIT_BAD_INPUT, app, err
+from qalqan.cli.base import EXIT_BAD_INPUT, _fail, app, err
 from qalqan.cli.exchange import DistOption, GroupOption, RecipientOption
 from qalqan.cli.monitor import AsOption, JsonOption, _actor, _print_json, _service, out
 
@@ -29,11 +29,6 @@ app.add_typer(content_app, name="content")
 
 #: Exit code of `check` when something matched.
 EXIT_MATCHED = 1
-
-
-def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
-    raise typer.Exit(EXIT_BAD_INPUT)
 
 
 @content_app.command("hash")
