@@ -32,8 +32,22 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     from tests.travel.support import pax, paxlst
 
     # A flight with a listed passenger: the travel pages and a traveller's alert review.
-    travel.ingest(server.service, paxlst(pax("AL QAMARI", "SAMIRA HADI", born="800101", nationality="LBN", gender="F"), pax("SMAGULOV", "YERLAN")),
-                  actor="test", source="web tests")
+    flight = travel.ingest(server.service, paxlst(pax("AL QAMARI", "SAMIRA HADI", born="800101", nationality="LBN", gender="F"), pax("SMAGULOV", "YERLAN")),
+                           actor="test", source="web tests")
+    # Its second traveller depersonalised (masked, as the retention rules leave it) and asked for
+    # in clear by the admin: the message page shows the "ask to see in clear" form, the requests
+    # page a pending request (a supervisor gets the approve and refuse form).
+    from sqlalchemy import select
+
+    from qalqan.store.tables import Traveller as TravellerRow
+
+    with server.service.db.session() as s, s.begin():
+        masked = s.execute(select(TravellerRow).where(TravellerRow.message_id == flight.message_id, TravellerRow.position == 2)).scalar_one()
+        masked.surname = masked.given_names = masked.birth_date = masked.nationality = masked.gender = "***"
+        masked.documents = ["***"]
+        masked.masked = True
+        masked_id = masked.id
+    travel.request_repersonalisation(server.service, masked_id, actor="admin", reason="case CASE-2027-17: the co-traveller of a confirmed hit")
     from qalqan.service import content
 
     # An indicator: the content list and a URL check have something to show.
@@ -139,6 +153,9 @@ def test_every_page(browser: Any, site: LiveServer, lang: str) -> None:
         visit.check("batch", "/ui/batch")
         visit.check("travel", "/ui/travel")
         visit.check("travel-message", first_href(page, "/ui/travel/messages/"))
+        page.locator("main table.travellers .ask summary").first.click()  # open the "ask to see in clear" form
+        visit.inspect("travel-message-ask")
+        visit.check("travel-requests", "/ui/travel/repersonalisations")
         visit.check("travel-queue", "/ui/alerts?trigger=traveller&sort=departure")
         visit.check("travel-review", first_href(page, "/ui/alerts/"))
         visit.check("content", "/ui/content")
@@ -148,6 +165,11 @@ def test_every_page(browser: Any, site: LiveServer, lang: str) -> None:
         page.locator("main table.matches").wait_for()
         visit.inspect("content-check-result")
         visit.check("not-allowed", "/ui/audit", expect_status=403)
+        context.clear_cookies()
+        context.add_cookies([{"name": "qalqan_lang", "value": lang, "url": site.url}])
+        login(page, "supervisor", next_path="/ui/travel/repersonalisations")
+        visit.check("travel-requests-supervisor", "/ui/travel/repersonalisations")
+        visit.check("travel-supervisor", "/ui/travel")
         context.clear_cookies()
         context.add_cookies([{"name": "qalqan_lang", "value": lang, "url": site.url}])
         login(page, "auditor", next_path="/ui/audit")

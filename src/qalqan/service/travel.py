@@ -725,9 +725,25 @@ def list_requests(ctx: Context, *, status: str | None = PENDING) -> list[dict[st
         return [_request_view(r) for r in s.execute(select(Repersonalisation).where(*cond).order_by(Repersonalisation.id)).scalars()]
 
 
+def traveller_places(ctx: Context, traveller_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Where each traveller is: its message, position and flight (no personal data), for the
+    pages that link a re-personalisation request to its message. Unknown ids are left out."""
+    ids = sorted({int(i) for i in traveller_ids})
+    if not ids:
+        return {}
+    with ctx.db.session() as s:
+        flights = traveller_captions(s, ids)
+        rows = s.execute(select(TravellerRow.id, TravellerRow.message_id, TravellerRow.position).where(TravellerRow.id.in_(ids))).all()
+    out: dict[int, dict[str, Any]] = {}
+    for tid, message_id, position in rows:
+        f = flights.get(tid, {})
+        out[int(tid)] = {"message_id": int(message_id), "position": int(position), "flight": f.get("flight"), "route": f.get("route"), "departure": f.get("departure")}
+    return out
+
+
 __all__ = ["DOCUMENT_LIST", "IngestResult", "TravelError", "TravelNotFound", "alert_travel", "apply_retention", "decide_repersonalisation", "export_travellers",
            "find_by_document", "get_message", "import_documents", "ingest", "ingest_many", "list_messages", "list_requests", "repersonalised", "request_repersonalisation",
-           "set_hold", "traveller_captions"]
+           "set_hold", "traveller_captions", "traveller_places"]
 
 
 # --- watched inbox -----------------------------------------------------------------------------
