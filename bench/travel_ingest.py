@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 import orjson
 
 from bench.common import RESULTS_DIR, UN_XML
-from bench.travel import manifest
+from bench.travel import _machine, manifest
 
 TARGET_S = 120.0
 _GROUP = re.compile(rb"NAD\+FL\+\+\+([^:']*)")
@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         "travellers_per_s": round(travellers / wall), "target_s": TARGET_S, "stored": sum(r.status == "stored" for r in results), "alerts": alerts,
         "listed_planted": listed, "cpus": os.cpu_count(), "load_before": [round(x, 2) for x in load_before],
         "date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": f"{platform.platform()}, Python {platform.python_version()}",
+        "cpu": _machine()["cpu"],
     }
     command = f"python -m bench.travel_ingest --flights {args.flights} --per-flight {args.per_flight} --workers {args.workers}"
     md = "\n".join([
@@ -84,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"`{command}` — {args.flights:,} PAXLST messages of {args.per_flight} travellers ({travellers:,}), made from GTAS's real manifest, "
         f"ingested through `service.travel.ingest_many` ({args.workers} worker processes reading and screening, one storing) into SQLite with the UN list "
-        f"live. {result['date']}, {result['machine']}, {result['cpus']} CPUs, load average before {result['load_before'][0]}.",
+        f"live. {result['date']}, {result['machine']}, {result['cpu']}, {result['cpus']} CPUs, load average before {result['load_before'][0]}.",
         "",
         "| measure | value | target |",
         "|---|---:|---|",

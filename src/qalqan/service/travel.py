@@ -19,6 +19,7 @@ clock.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import logging
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from qalqan.model import Match
@@ -214,16 +215,18 @@ def _lost_feature(doc: dict[str, Any], item: lostdocs.LostDocument) -> dict[str,
 # --- intake ------------------------------------------------------------------------------------
 
 
-def _traveller_row(sealer_key: Any, message_id: int, part: int, position: int, t: Traveller, legs: Sequence[FlightLeg]) -> TravellerRow:
-    return TravellerRow(
-        message_id=message_id, part=part, position=position, role=t.role, surname=t.surname, given_names=t.given_names, birth_date=t.birth_date,
-        gender=t.gender, nationality=t.nationality, residence_country=t.residence_country,
-        documents=[{"number": d.number, "type": d.type, "issuing_country": d.issuing_country, "expiry": d.expiry} for d in t.documents],
-        booking_reference=t.booking_reference, legs=list(t.legs), address=t.address, contacts=list(t.contacts), frequent_flyer=t.frequent_flyer,
-        payment=t.payment, remarks=list(t.remarks), tickets=list(getattr(t, "tickets", ()) or ()),
-        doc_keys=" ".join(sorted({sealer_key(lostdocs.document_key(d.number)) for d in t.documents if lostdocs.document_key(d.number)})),
-        first_departure=_first_departure(legs), masked=False, sealed=None,
-    )
+def _traveller_values(sealer_key: Any, part: int, position: int, t: Traveller, legs: Sequence[FlightLeg]) -> dict[str, Any]:
+    """One traveller's row, as the values inserted (all but `message_id`): built where the
+    message is read and screened, so the storing process only inserts."""
+    return {
+        "part": part, "position": position, "role": t.role, "surname": t.surname, "given_names": t.given_names, "birth_date": t.birth_date,
+        "gender": t.gender, "nationality": t.nationality, "residence_country": t.residence_country,
+        "documents": [{"number": d.number, "type": d.type, "issuing_country": d.issuing_country, "expiry": d.expiry} for d in t.documents],
+        "booking_reference": t.booking_reference, "legs": list(t.legs), "address": t.address, "contacts": list(t.contacts),
+        "frequent_flyer": t.frequent_flyer, "payment": t.payment, "remarks": list(t.remarks), "tickets": list(getattr(t, "tickets", ()) or ()),
+        "doc_keys": " ".join(sorted({sealer_key(lostdocs.document_key(d.number)) for d in t.documents if lostdocs.document_key(d.number)})),
+        "first_departure": _first_departure(legs), "masked": False, "sealed": None,
+    }
 
 
 def _kept_copy(data: bytes) -> tuple[bytes, int]:
@@ -245,6 +248,8 @@ class _Prepared:
     messages: list[Message] | None = None
     hits: list[list[_Hit]] | None = None
     error: MessageError | None = None
+    #: Each message's traveller rows (`_traveller_values`), in order.
+    rows: list[list[dict[str, Any]]] | None = None
 
 
 def _prepare(ctx: Context, data: bytes, today: Any, threshold: float | None) -> _Prepared:
@@ -257,7 +262,11 @@ def _prepare(ctx: Context, data: bytes, today: Any, threshold: float | None) -> 
             raise MessageError("the interchange holds no message (no UNH segment)")
     except MessageError as exc:
         return _Prepared(digest, len(data), kept, blanked, error=exc)
-    return _Prepared(digest, len(data), kept, blanked, messages, [_screen(ctx, message, threshold) for message in messages])
+    hits = [_screen(ctx, message, threshold) for message in messages]
+    key = ctx.sealer.doc_key
+    rows = [[_traveller_values(key, part, i + 1, t, legs_of(message, t)) for i, t in enumerate(message.travellers)] for part, message in enumerate(messages)]
+    # The rows carry the travellers: the messages go to the storing process without them.
+    return _Prepared(digest, len(data), kept, blanked, [dataclasses.replace(m, travellers=()) for m in messages], hits, rows=rows)
 
 
 def _known(ctx: Context, digest: str) -> IngestResult | None:
@@ -342,7 +351,7 @@ def ingest_many(ctx: Context, items: Sequence[tuple[bytes, str]], *, actor: str,
 def _store(ctx: Context, prepared: _Prepared, *, actor: str, source: str) -> IngestResult:
     now = ctx.clock.now()
     digest, kept, blanked = prepared.digest, prepared.kept, prepared.blanked
-    if prepared.error is not None or prepared.messages is None or prepared.hits is None:
+    if prepared.error is not None or prepared.messages is None or prepared.hits is None or prepared.rows is None:
         exc = prepared.error or MessageError("the message does not read")
         with ctx.transaction() as s:
             row = TravelMessage(sha256=digest, size=prepared.size, kind=None, status=QUARANTINED, error=str(exc), error_segment=exc.segment or None,
@@ -361,23 +370,24 @@ def _store(ctx: Context, prepared: _Prepared, *, actor: str, source: str) -> Ing
         row = TravelMessage(
             sha256=digest, size=prepared.size, kind=messages[0].kind, status=STORED, source=source[:1000], received_at=now, received_by=actor,
             messages=[{"kind": m.kind, "version": m.version, "reference": m.reference, "sender": m.sender, "sent_at": m.sent_at,
-                       "legs": [_leg_dict(leg) for leg in m.legs], "travellers": len(m.travellers)} for m in messages],
-            warnings=warnings[:200], travellers=sum(len(m.travellers) for m in messages), hits=0, first_departure=_first_departure(all_legs), raw=kept,
+                       "legs": [_leg_dict(leg) for leg in m.legs], "travellers": len(r)} for m, r in zip(messages, prepared.rows, strict=True)],
+            warnings=warnings[:200], travellers=sum(len(r) for r in prepared.rows), hits=0, first_departure=_first_departure(all_legs), raw=kept,
         )
         s.add(row)
         s.flush()
-        rows: dict[tuple[int, int], TravellerRow] = {}
-        for part, message in enumerate(messages):
-            for i, t in enumerate(message.travellers):
-                rows[(part, i)] = _traveller_row(ctx.sealer.doc_key, row.id, part, i + 1, t, legs_of(message, t))
-        s.add_all(rows.values())
-        s.flush()
+        # One multi-row INSERT ... RETURNING per message (no ORM object per traveller), ids in
+        # the order of the rows.
+        values = [dict(v, message_id=row.id) for part_rows in prepared.rows for v in part_rows]
+        ids = s.execute(insert(TravellerRow).returning(TravellerRow.id, sort_by_parameter_order=True), values).scalars().all() if values else []
+        placed: dict[tuple[int, int], tuple[int, datetime | None]] = {}
+        for v, traveller_id in zip(values, ids, strict=True):
+            placed[(v["part"], v["position"] - 1)] = (int(traveller_id), v["first_departure"])
         alerts: list[Alert] = []
         for part, (message, hits) in enumerate(screened):
             for hit in hits:
-                t = rows[(part, hit.position)]
+                traveller_id, departure = placed[(part, hit.position)]
                 alerts.append(Alert(
-                    subject_id=None, traveller_id=t.id, departure_at=t.first_departure, list_name=hit.list_name, entity_key=hit.entity_key, generation=1,
+                    subject_id=None, traveller_id=traveller_id, departure_at=departure, list_name=hit.list_name, entity_key=hit.entity_key, generation=1,
                     entity_id=hit.entity_id, entity_caption=hit.caption, record_id=hit.record_id, version_id=hit.version_id,
                     subject_hash=hashlib.sha256(f"{digest}/{part}/{hit.position}".encode()).hexdigest(), score=hit.score, explanation=hit.explanation,
                     status=AlertStatus.OPEN.value, trigger=hit.trigger.value, changes=[], assignee=None, created_at=now, updated_at=now,
