@@ -290,3 +290,30 @@ def test_redaction_by_split_equals_the_character_scan_on_every_sample(shared: Pa
             assert _redact_split(t, ":", "+", "'") == _redact_scan(t, ":", "+", "?", "'"), path.name
             compared += 1
     assert compared >= 40
+
+
+@pytest.mark.shared
+def test_a_subject_shared_by_a_partner_agency_is_screened_against_travellers(db: Database, tmp_path: Path, shared: Path) -> None:
+    from qalqan.exchange import stix
+    from qalqan.service import exchange
+
+    service, _ = _service(db, tmp_path)
+    exchange.add_partner(service, "kg-border", "Kyrgyz border service", actor="test")
+    # The partner writes its subject in Cyrillic; the carrier books him in Latin letters.
+    entity = exchange.entity_from_ftm(service, {"schema": "Person", "properties": {"name": ["Каримов Абдулла"], "birthDate": ["1991-04-17"]}})
+    subject = stix.subject_to_stix(entity, created_by=exchange.identity_id("kg-border"), status="suspected")
+    # The composition's ingest: the subjects become the partner's list, which is screened.
+    assert service.ingest("kg-border", [subject], actor="test").stored == 1
+    partner_list = exchange.partner_list_name("kg-border")
+    assert partner_list in service.live_versions()
+
+    base = (shared / "messages" / "paxlst" / "loader__Test3.txt").read_bytes()
+    booked = with_first_passenger(base, "NAD+FL+++KARIMOV:ABDULLA'ATT+2++M'DTM+329:910417'NAT+2+KGZ'")
+    result = travel.ingest(service, booked, actor="gateway", source="api")
+    assert result.status == "stored" and len(result.alerts) == 1, result
+    detail = alerts.get_alert(service, result.alerts[0], actor="ana", purpose=PURPOSE)
+    assert detail is not None and detail["version"]["list"] == partner_list
+    assert detail["travel"]["travel_ban"] is False  # a partner's subject: no Security Council measure
+    assert detail["travel"]["traveller"]["surname"] == "KARIMOV" and detail["travel"]["flight"]["route"]
+    # The unchanged manifest (nobody of interest aboard) raises nothing.
+    assert travel.ingest(service, base, actor="gateway").alerts == []
