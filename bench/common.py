@@ -375,6 +375,19 @@ def versions() -> dict[str, str]:
     return out
 
 
+def cpu_model() -> str:
+    """The processor's model name (from /proc/cpuinfo; `platform.processor()` is often empty on
+    Linux): speed figures are only comparable on the same processor."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
 def write_result(section: str, title: str, data: dict[str, Any], started: float) -> Path:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     payload = {
@@ -383,7 +396,7 @@ def write_result(section: str, title: str, data: dict[str, Any], started: float)
         "command": "python -m bench.run " + " ".join(sys.argv[1:]),
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - started, 1),
-        "machine": {"nproc": os.cpu_count(), "platform": platform.platform(), "cpu": platform.processor()},
+        "machine": {"nproc": os.cpu_count(), "platform": platform.platform(), "cpu": cpu_model(), "load_average": [round(x, 2) for x in os.getloadavg()]},
         "versions": versions(),
         **data,
     }

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import RESULTS_DIR, SEED
+from bench.common import RESULTS_DIR, SEED, cpu_model
 from qalqan.content.pdqindex import PdqIndex, words_to_hex
 
 MAX_DISTANCE = 31
@@ -101,7 +101,7 @@ def write(rows: list[dict[str, Any]], args: argparse.Namespace, started: float) 
         "machine": {
             "nproc": os.cpu_count(),
             "platform": platform.platform(),
-            "cpu": platform.processor(),
+            "cpu": cpu_model(),
             "load_average": [round(x, 2) for x in os.getloadavg()],
             "python": platform.python_version(),
             "numpy": np.__version__,

@@ -339,6 +339,12 @@ def write_readme(path: Path | None = None) -> Path:
     if results:
         any_data = next(iter(results.values()))
         parts.append(f"Machine: {any_data['machine']['nproc']} CPUs; versions: " + ", ".join(f"{k} {v}" for k, v in any_data["versions"].items()) + ".")
+        # Sections may come from runs on different processors: speed figures compare only on one.
+        by_cpu: dict[str, list[str]] = {}
+        for section, data in results.items():
+            machine = data.get("machine") or {}
+            by_cpu.setdefault(str(machine.get("cpu") or "not recorded"), []).append(f"{section} ({str(data.get('date', ''))[:10]})")
+        parts.append("Processor per section (run date): " + "; ".join(f"{cpu}: {', '.join(sorted(secs))}" for cpu, secs in sorted(by_cpu.items())) + ".")
         readers = {str(r["list_reader"]) for r in results.values() if r.get("list_reader")}
         if readers:
             parts.append(f"UN list read with: {', '.join(sorted(readers))}.")

@@ -205,14 +205,9 @@ def run_flights(screener: Any, entities: list[Any], flights: int, per_flight: in
 
 
 def _machine() -> dict[str, Any]:
-    cpu = platform.processor()
-    try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from bench.common import cpu_model
+
+    cpu = cpu_model()
     try:
         nproc = int(subprocess.run(["nproc"], capture_output=True, text=True, check=True).stdout)
     except (OSError, ValueError, subprocess.CalledProcessError):
