@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qalqan.names.tokens import _written_words, name_tokens, skeleton, token_spans
+from qalqan.names.tokens import _written_words, name_tokens, skeleton, token_skeleton, token_spans
 from qalqan.names.translit import latinize
 from qalqan.names.variants import name_variants
 
@@ -78,7 +78,7 @@ def test_name_variants_split_brackets_and_semicolons() -> None:
 def test_tokenising_any_text_never_fails_and_gives_lowercase_ascii(text: str, organisation: bool) -> None:
     for token in name_tokens(text, organisation):
         assert token.text and token.text.isascii() and token.text == token.text.lower()
-        assert token.skeleton == skeleton(token.key)
+        assert token.skeleton == token_skeleton(token.text, token.key)
 
 
 @given(st.text(max_size=80))
@@ -122,3 +122,21 @@ def test_every_token_of_any_text_has_a_written_span(text: str, organisation: boo
 @given(st.text(alphabet=st.characters(max_codepoint=127), max_size=80))
 def test_written_ascii_words_are_the_words_latinize_makes(text: str) -> None:
     assert _written_words(text)[0] == latinize(text).split()
+
+
+def test_an_arabic_interdental_meets_the_letter_other_conventions_write() -> None:
+    """ث is th in English practice and с/s in Russian, Kazakh, Turkish; ذ is dh and з/z: the
+    skeletons agree (Uthman / Усман / Osman, Qadhafi / Казафи, Muthana / Мусана)."""
+
+    def skel(name: str) -> list[str]:
+        return [t.skeleton for t in name_tokens(name, False)]
+
+    assert skel("Uthman") == skel("Усман") == skel("Usman") == skel("Othman")
+    assert skel("Qadhafi") == skel("Казафи") == skel("Kazafi")
+    assert skel("Muthana") == skel("Мусана")
+    assert skel("Jadhran") == skel("Джазран")
+    # A word's first letter stays as written, and English th keeps its t otherwise too.
+    assert skel("Thomas") != skel("Somas") and skel("Thomas") == skel("Tomas")
+    assert skel("Smith") != skel("Thomas")
+    # s and z are one voicing pair in the skeleton, as t/d and k/g are.
+    assert skel("Aziz") == skel("Asis")

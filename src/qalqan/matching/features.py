@@ -62,8 +62,10 @@ def token_similarity(a: Token, b: Token, config: MatchConfig) -> tuple[float, st
 
     Same spelling 1.0; a glue prefix standing alone meets only another spelling of the prefix
     (`key_similarity`); same spelling-variant key (Mohammed / Muhammad) `key_similarity`; an
-    initial against a token with that first letter `initial_similarity`; same consonant skeleton,
-    or the same key once an article written onto the word is removed (Elsseid / Sayid),
+    initial against a token with that first letter `initial_similarity`; same consonant skeleton
+    (voicing folded, and an Arabic interdental written th or dh after the first letter counting
+    as the s or z that Russian, Kazakh, Turkish and Persian practice write: Uthman / Usman,
+    Qadhafi / Казафи), or the same key once an article written onto the word is removed (Elsseid / Sayid),
     `skeleton_similarity`, as is a 3- or 4-letter token with two letters after the first swapped
     (Sok / Sko); else, if the spellings (from 5 letters) or the keys (from 7) are within
     an edit budget (one edit up to 8 letters, two beyond: Daniel / Donald are two names,

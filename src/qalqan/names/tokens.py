@@ -85,10 +85,27 @@ class Token:
         return self.text
 
 
-#: The skeleton also folds voicing and affricate spellings (p/b, t/d, k/g/q/c, ch/j/zh/dj, w/v),
-#: which romanisation systems disagree on (Korean Chon/Jon, Kuk/Guk; Arabic Gh/Q/K).
-#: Arabic ث ذ ظ are written th, dh, z or s: th/dh fold to z.
-_VOICING = (("dzh", "j"), ("dj", "j"), ("zh", "j"), ("tch", "j"), ("ch", "j"), ("sch", "s"), ("th", "z"), ("dh", "z"), ("p", "b"), ("t", "d"), ("k", "g"), ("q", "g"), ("c", "g"))
+#: The skeleton also folds voicing and affricate spellings (p/b, t/d, k/g/q/c, s/z,
+#: ch/j/zh/dj, w/v), which romanisation systems disagree on (Korean Chon/Jon, Kuk/Guk; Arabic
+#: Gh/Q/K; Aziz/Asis).
+_VOICING = (("dzh", "j"), ("dj", "j"), ("zh", "j"), ("tch", "j"), ("ch", "j"), ("sch", "s"), ("th", "z"), ("dh", "z"), ("p", "b"), ("t", "d"), ("k", "g"), ("q", "g"), ("c", "g"), ("z", "s"))
+#: Arabic ث and ذ/ظ are written th and dh in English practice, but с and з in Russian and
+#: Kazakh, s and z in Turkish, Persian and Urdu (Uthman / Усман / Osman, Qadhafi / Казафи,
+#: Muthana / Мусана, Chaudhry / Чаузри). The key reads th as t and dh as d (English names want
+#: that), so a token's skeleton is taken from its spelling with th and dh read as s and z first.
+_INTERDENTALS = (("tth", "th"), ("ddh", "dh"), ("th", "s"), ("dh", "z"))
+
+
+def token_skeleton(word: str, key: str) -> str:
+    """The skeleton of a token spelled `word` whose key is `key`: `skeleton(key)`, except that
+    an Arabic interdental spelled th or dh after the first letter counts as the s or z other
+    conventions write (a word's first letter is kept as written: Thomas is not Somas)."""
+    if "th" not in word[1:] and "dh" not in word[1:]:
+        return skeleton(key)
+    folded = word[1:]
+    for spelling, other in _INTERDENTALS:
+        folded = folded.replace(spelling, other)
+    return skeleton(token_key(word[0] + folded))
 
 
 @lru_cache(maxsize=100_000)  # pure, and called for the same words again and again
@@ -236,7 +253,7 @@ def _join_letters(words: list[str]) -> list[Spanned]:
 @lru_cache(maxsize=1_000)
 def _legal_token(word: str) -> Token:
     key = token_key(word)
-    return Token(word, key, skeleton(key), True)
+    return Token(word, key, token_skeleton(word, key), True)
 
 
 @lru_cache(maxsize=200_000)
@@ -246,7 +263,7 @@ def _token(word: str) -> Token:
     # A glue prefix reaches here alone when no noun follows it (Wali Seddiqi Abdul): it still
     # counts as a word (an "Abdul" says the name is Abdul-something, which "Idris" alone does
     # not), and the matcher may join it to its noun elsewhere in the other name.
-    return Token(word, key, skeleton(key), word in PARTICLES, token_key(bare) if bare != word else None)
+    return Token(word, key, token_skeleton(word, key), word in PARTICLES, token_key(bare) if bare != word else None)
 
 
 @lru_cache(maxsize=100_000)
