@@ -66,3 +66,31 @@ def test_arabic_name_in_russian_matches() -> None:
 def test_different_korean_name_does_not_match() -> None:
     assert _score("Пак Ён Сик", "KIM JONG UN") < 0.5
     assert _score("Ли Мён Су", "RI CHOL HO") < 0.7
+
+
+def _threshold() -> float:
+    from qalqan.matching.config import load_config
+
+    return load_config().threshold
+
+
+def test_u_after_a_vowel_reads_as_w() -> None:
+    """Russian and Kazakh write w after a vowel as у (Nawaz / Науаз): one reading has it as w."""
+    assert "nawaz shawki" in russian_readings("Науаз Шауки")
+    assert _score("Науаз Шауки Бакр", "NAWAZ SHAWKI BAKR") >= _threshold()
+    assert "musa" in russian_readings("Муса")[-1]  # у after a consonant stays u
+
+
+def test_an_arabic_interdental_written_s_or_z_meets_th_or_dh() -> None:
+    assert _score("Хайсам Мусанна Казими", "HAYTHAM MUTHANNA KADHIMI") >= _threshold()
+    assert _score("Thomas Barker", "Somas Barker") < _score("Thomas Barker", "Tomas Barker")
+
+
+def test_titles_written_in_cyrillic_are_dropped_like_their_latin_forms() -> None:
+    """Кари (Qari), Хаджи (Haji), Шейх, Мавлави ... are titles, not names, as in Latin script."""
+    threshold = _threshold()
+    assert _score("Кари Джамиль Навид", "QARI JAMIL NAVID") >= threshold
+    assert _score("Хаджи Джамиль Навид", "HAJI JAMIL NAVID") >= threshold
+    assert _score("Шейх Джамиль Навид", "JAMIL NAVID") >= threshold
+    # A lone title with one name is still a name of two words: nothing is dropped.
+    assert _score("Кари Навид", "NAVID") < threshold

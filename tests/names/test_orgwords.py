@@ -27,6 +27,10 @@ def test_inflected_forms_share_a_concept() -> None:
         assert concept(word) == "trading", word
     assert concept("корпорациясы") == concept("корпорации") == concept("Corporation") == "corporation"
     assert concept("Банкі") == concept("банка") == "bank"
+    # Russian and Kazakh translate a Bureau (the DPRK's General Bureaux) as управление / басқарма,
+    # and "main" (главное) as general.
+    assert concept("Bureau") == concept("управление") == concept("басқармасы") == concept("бюро") == concept("Directorate")
+    assert concept("Главное") == concept("главного") == concept("General") == "general"
 
 
 def test_proper_names_starting_like_a_stem_are_left_alone() -> None:

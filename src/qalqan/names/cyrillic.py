@@ -68,14 +68,19 @@ ESTABLISHED = {
     "рақым": "rahim", "рахим": "rahim", "кәрім": "karim", "ғұлам": "ghulam", "жамал": "jamal",
     "жәлел": "jalal", "жәміл": "jamil", "шәріп": "sharif", "сейид": "sayyid", "сейит": "sayyid",
 }
+#: Vowels after which Russian and Kazakh у stands for w (Arabic aw, English aw/ow): Ауал = Awal;
+#: and before which it does (Arabic wa/wi, English wa/wi/wo; Kazakh writes /w/ so): Уали = Wali.
+_W_AFTER = frozenset("аоеэә")
+_W_BEFORE = frozenset("аоеэәиі")
 #: Russian adjective-like endings of transliterated names (Мухаммадий, Азизий, Табризий).
 _ENDINGS = (("ий", "i"), ("ый", "y"), ("ей", "ey"))
 #: Kazakh and Kyrgyz patronymics written onto the father's name: Әбдірахманұлы = Abdirakhman uly.
 _PATRONYMIC = re.compile(r"([^\W\d_]{3,}?)(ұлы|улы|уулу|қызы|кызы)\b")
 
 
-def _russian_word(word: str, h_for_g: bool) -> str:
-    """One lower-case Cyrillic word in the Latin letters Russian practice stands for."""
+def _russian_word(word: str, h_for_g: bool, w_glide: bool = False) -> str:
+    """One lower-case Cyrillic word in the Latin letters Russian practice stands for; with
+    `w_glide`, у next to a vowel is w (Ауал = Awal, Уали = Wali, Ашуан = Achwan)."""
     out: list[str] = []
     n = len(word)
     i = 0
@@ -96,6 +101,8 @@ def _russian_word(word: str, h_for_g: bool) -> str:
             out.append("h")
         elif h_for_g and c == "г" and 0 < i and word[i - 1] in _VOWEL_LETTERS and nxt in _VOWEL_LETTERS:
             out.append("h")  # Ибрагим = Ibrahim, Рагим = Rahim
+        elif w_glide and c == "у" and ((0 < i and word[i - 1] in _W_AFTER) or (nxt in _W_BEFORE and (i == 0 or word[i - 1] not in _VOWEL_LETTERS))):
+            out.append("w")  # after a vowel (Ауал = Awal, Шауах = Shawakh), before one (Уали = Wali, Джуади = Djwadi)
         elif c == "е" and (i == 0 or word[i - 1] in _VOWEL_LETTERS or word[i - 1] in "ъь"):
             out.append("ye" if not h_for_g else "e")
         else:
@@ -111,13 +118,14 @@ _WORDS = re.compile(r"[^\W\d_]+|\d+")
 
 def russian_readings(name: str) -> tuple[str, ...]:
     """Latin spellings of a Cyrillic name under Russian practice: one reading with kh and the
-    letters as written, one with h for х (and for intervocalic г), the Arabic article split off."""
+    letters as written, one with h for х (and for intervocalic г), and that one again with w
+    for у next to a vowel; the Arabic article split off."""
     text = _PATRONYMIC.sub(r"\1 \2", _ARTICLE.sub(lambda m: "al ", name.lower()))
     words = _WORDS.findall(text)
     out = []
-    for h in (False, True):
+    for h, glide in ((False, False), (True, False), (True, True)):
         reading = " ".join(
-            w if w.isascii() else (ESTABLISHED.get(w) if h else None) or _russian_word(w, h) for w in words
+            w if w.isascii() else (ESTABLISHED.get(w) if h else None) or _russian_word(w, h, glide) for w in words
         )
         if reading and reading not in out:
             out.append(reading)

@@ -29,7 +29,7 @@ __all__ = ["CONCEPTS", "concept", "rewrite", "vocabulary_size"]
 # concept | English forms | Russian | Kazakh | Arabic (forms separated by spaces; "-": a stem)
 _TABLE = """
 academy | academy | академи- | академия- академиясы | اكاديميه
-administration | administration directorate | администраци- управлени- дирекци- | әкімшілі- басқарма- дирекция- | اداره مديريه
+administration | administration directorate bureau | администраци- управлени- дирекци- бюро | әкімшілі- басқарма- дирекция- бюро- | اداره مديريه ديوان
 afghanistan | afghanistan afghan | афганистан- афганск- | ауғанстан- ауған- | افغانستان افغاني افغانيه
 africa | africa african | африк- африканск- | африка- | افريقيا افريقي افريقيه
 agency | agency | агентств- | агенттік- агенттігі | وكاله
@@ -48,7 +48,6 @@ base | base | баз- | база- | قاعده
 battalion | battalion | батальон- | батальон- | كتيبه
 branch | branch | филиал- отделени- | филиал- бөлімше- | فرع
 brigade | brigade | бригад- | бригада- | لواء الويه سرايا سريه
-bureau | bureau | бюро | бюро- | ديوان
 caliphate | caliphate | халифат- | халифат- | خلافه
 center | center centre central | центр- центральн- | орталық- орталығы | مركز مركزي مركزيه
 charity | charity charitable benevolence benevolent | благотворительн- | қайырымдылық- | خيري خيريه
@@ -99,7 +98,7 @@ foreign | foreign external | иностранн- внешн- | сыртқы- ш�
 foundation | foundation fund | фонд- | қор- | صندوق
 front | front | фронт- | майдан- | جبهه
 gas | gas | газ- | газ- | غاز
-general | general | генеральн- | бас- жалпы- | عام عامه
+general | general | генеральн- главн- | бас- жалпы- | عام عامه
 global | global | глобальн- | жаһандық- | عالمي عالميه
 gold | gold | золот- | алтын- | ذهب
 greater | greater great grand | велик- больш- | ұлы- | كبرى كبير

@@ -30,6 +30,12 @@ HONORIFICS = frozenset(
     maulvi moulvi mawlavi maulana haji hajji hadji alhaji qari hafiz hafez mufti sayyid sayed
     syed said_ ustad ustadh ustaz general gen colonel col major maj captain capt lieutenant lt
     commander brigadier admiral sergeant eng engineer doctor president prasident minister""".split()
+) | frozenset(
+    # The same titles written in Cyrillic, as latinised and as Russian practice reads them
+    # (Кари, Хаджи, Қажы, Шейх, Шайх, Мавлави, Мавлана, Хафиз, Муфтий, Сейид, Саййид, Доктор,
+    # Профессор, Полковник, Инженер, Мистер).
+    """kari hadzhi khaji hadzhzhi kazhy qazhy sheih sheykh sheyh shaih shaykh shayh mavlavi
+    mavlana khafiz mufty seiid seyid saiiid doktor professor polkovnik inzhener mister""".split()
 )
 
 #: Connecting words of personal and family names: kept as tokens, weighted as near-nothing.
@@ -99,13 +105,13 @@ _INTERDENTALS = (("tth", "th"), ("ddh", "dh"), ("th", "s"), ("dh", "z"))
 def token_skeleton(word: str, key: str) -> str:
     """The skeleton of a token spelled `word` whose key is `key`: `skeleton(key)`, except that
     an Arabic interdental spelled th or dh after the first letter counts as the s or z other
-    conventions write (a word's first letter is kept as written: Thomas is not Somas)."""
-    if "th" not in word[1:] and "dh" not in word[1:]:
+    conventions write (the first letter is kept as written: Thomas is not Somas)."""
+    rest = word[1:]
+    if "th" not in rest and "dh" not in rest:
         return skeleton(key)
-    folded = word[1:]
     for spelling, other in _INTERDENTALS:
-        folded = folded.replace(spelling, other)
-    return skeleton(token_key(word[0] + folded))
+        rest = rest.replace(spelling, other)
+    return skeleton(token_key(word[0] + rest))
 
 
 @lru_cache(maxsize=100_000)  # pure, and called for the same words again and again
