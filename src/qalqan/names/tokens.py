@@ -93,8 +93,9 @@ class Token:
 
 #: The skeleton also folds voicing and affricate spellings (p/b, t/d, k/g/q/c, s/z,
 #: ch/j/zh/dj, w/v), which romanisation systems disagree on (Korean Chon/Jon, Kuk/Guk; Arabic
-#: Gh/Q/K; Aziz/Asis).
-_VOICING = (("dzh", "j"), ("dj", "j"), ("zh", "j"), ("tch", "j"), ("ch", "j"), ("sch", "s"), ("th", "z"), ("dh", "z"), ("p", "b"), ("t", "d"), ("k", "g"), ("q", "g"), ("c", "g"), ("z", "s"))
+#: Gh/Q/K; Aziz/Asis). Keys hold no th or dh (they read them t and d): the interdentals are
+#: folded from a token's spelling, in `token_skeleton`.
+_VOICING = (("dzh", "j"), ("dj", "j"), ("zh", "j"), ("tch", "j"), ("ch", "j"), ("sch", "s"), ("p", "b"), ("t", "d"), ("k", "g"), ("q", "g"), ("c", "g"), ("z", "s"))
 #: Arabic ث and ذ/ظ are written th and dh in English practice, but с and з in Russian and
 #: Kazakh, s and z in Turkish, Persian and Urdu (Uthman / Усман / Osman, Qadhafi / Казафи,
 #: Muthana / Мусана, Chaudhry / Чаузри). The key reads th as t and dh as d (English names want
