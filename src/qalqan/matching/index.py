@@ -46,6 +46,61 @@ def _by_gain_then_index(item: tuple[int, float]) -> tuple[float, int]:
     return item[1], -item[0]
 
 
+def _variant_gain(shared: float, weight: float, cover: float) -> float:
+    """The retrieval gain of a candidate sharing tokens of rarity weight `shared` with a query
+    name of weight `weight`: what it shares, times the square root of the share of the name it
+    covers; 0 when that share is under `cover`. One name that a candidate holds whole outranks
+    scattered tokens of several, and a short name (an acronym in brackets) held whole does not
+    outrank most of a long one."""
+    if shared <= 0.0 or weight <= 0.0:
+        return 0.0
+    share = min(shared / weight, 1.0)
+    return shared * math.sqrt(share) if share >= cover else 0.0
+
+
+def _best_variants(
+    flat: dict[int, float],
+    parts: list[dict[int, float]],
+    variants: list[tuple[list[int], float]],
+    documents: set[int],
+    keep: int,
+    accept: Acceptor | None,
+    cover: float,
+) -> dict[int, float]:
+    """Accepted candidates' gains by their best query name (`_variant_gain`), from each
+    token's gains (`parts`), for at least the `keep` best. A candidate's flat gain (over every
+    token of every name) bounds its gain by any one name, so candidates are taken by flat gain
+    and the rest dropped once none of them can reach the `keep` best gains found. Candidates
+    covering less than `cover` of every query name are left out (unless they hold a document)."""
+    groups = [([parts[slot] for slot in members], weight) for members, weight in variants]
+    best: dict[int, float] = {}
+    floor: list[float] = []  # min-heap of the `keep` best gains so far
+    for idx, bound in sorted(flat.items(), key=itemgetter(1), reverse=True):
+        if len(floor) >= keep and bound < floor[0]:
+            break
+        if accept is not None and not accept(idx):
+            continue
+        gain = max([_variant_gain(sum([p.get(idx, 0.0) for p in own]), weight, cover) for own, weight in groups])
+        if idx in documents:
+            gain += _DOCUMENT_GAIN
+        elif gain <= 0.0:
+            continue  # shares too little of every query name
+        best[idx] = gain
+        if len(floor) < keep:
+            heapq.heappush(floor, gain)
+        elif gain > floor[0]:
+            heapq.heapreplace(floor, gain)
+    return best
+
+
+def _variant_gains(shared: np.ndarray, weight: float, cover: float) -> np.ndarray:
+    """`_variant_gain` over an array of shared weights."""
+    if weight <= 0.0:
+        return np.zeros_like(shared)
+    share = np.minimum(shared / weight, 1.0)
+    return np.where(share >= cover, shared * np.sqrt(share), 0.0)
+
+
 def _deletions(key: str) -> set[str]:
     return {key[:i] + key[i + 1 :] for i in range(len(key))}
 
@@ -183,26 +238,36 @@ class NameIndex:
         `Compiled.exact_keys`: "imo:9123456", "mmsi:...")."""
         return number in self._documents
 
-    def _accumulate(self, expanded: list[tuple[int, Token, dict[str, float]]]) -> dict[int, float]:
-        """Candidate scores in plain Python: the fast way for short postings."""
+    def _accumulate(
+        self, expanded: list[tuple[int, Token, dict[str, float]]], parts: list[dict[int, float]] | None = None
+    ) -> dict[int, float]:
+        """Candidate scores in plain Python: the fast way for short postings. With `parts`, each
+        token's own gain per entity is also appended to it, in `expanded`'s order."""
         scores: dict[int, float] = {}
         for size, token, keys in expanded:
             weight = self.rarity(token)
             if size > self.config.common_posting and scores:
+                own: dict[int, float] = {}
                 for key, sim in keys.items():
                     members = self._as_set(key)
                     gain = sim * weight
                     for idx in scores:
-                        if idx in members:
-                            scores[idx] += gain
+                        if idx in members and gain > own.get(idx, 0.0):
+                            own[idx] = gain
+                for idx, gain in own.items():
+                    scores[idx] += gain
+                if parts is not None:
+                    parts.append(own)
                 continue
             # The best expansion of this token per entity: lower similarities first, so the
             # higher ones overwrite them (dict.update runs at C speed).
             local: dict[int, float] = {}
             for key, sim in sorted(keys.items(), key=itemgetter(1)):
                 local.update(dict.fromkeys(self._postings[key], sim * weight))
+            if parts is not None:
+                parts.append(local)
             if not scores:
-                scores = local
+                scores = dict(local) if parts is not None else local
                 continue
             get = scores.get
             for idx, gain in local.items():
@@ -210,7 +275,11 @@ class NameIndex:
         return scores
 
     def _accumulate_numpy(
-        self, expanded: list[tuple[int, Token, dict[str, float]]], documents: set[int], keep: int
+        self,
+        expanded: list[tuple[int, Token, dict[str, float]]],
+        documents: set[int],
+        keep: int,
+        variants: list[tuple[list[int], float]] | None = None,
     ) -> list[tuple[int, float]]:
         """The same scores with numpy, for long postings (large lists, common names): per
         (entity, token) the best expansion counts, then the tokens' gains are summed."""
@@ -249,7 +318,25 @@ class NameIndex:
         first[0] = True
         np.not_equal(pairs[1:], pairs[:-1], out=first[1:])
         entity_ids, inverse = np.unique(pairs[first] // slots, return_inverse=True)
-        totals = np.bincount(inverse, weights=gains[first]) - _TIE_BREAK * self._mass[entity_ids]
+        if variants:
+            slot_first = pairs[first] % slots
+            gains_first = gains[first]
+            totals = np.zeros(len(entity_ids))
+            for members, weight in variants:
+                inside = np.zeros(slots, dtype=bool)
+                inside[members] = True
+                summed = np.bincount(inverse, weights=gains_first * inside[slot_first], minlength=len(entity_ids))
+                np.maximum(totals, _variant_gains(summed, weight, self.config.min_coverage), out=totals)
+            totals += np.bincount(
+                inverse, weights=gains_first * (slot_first == slots - 1), minlength=len(entity_ids)
+            )  # document hits, outside every variant
+            kept = totals > 0.0  # the others share too little of every query name
+            entity_ids, totals = entity_ids[kept], totals[kept]
+            if not len(totals):
+                return []
+            totals -= _TIE_BREAK * self._mass[entity_ids]
+        else:
+            totals = np.bincount(inverse, weights=gains[first]) - _TIE_BREAK * self._mass[entity_ids]
         keep = min(len(totals), keep)
         # The `keep` best, ties at the cut-off going to the lowest entity index: every entity
         # tied with the last one kept is sorted with the rest (argpartition alone picks among
@@ -272,18 +359,30 @@ class NameIndex:
         accept: Acceptor | None = None,
         documents: Iterable[str] = (),
         squeezed: Iterable[int] = (),
+        names: Sequence[Sequence[Token]] = (),
     ) -> tuple[list[tuple[int, float]], frozenset[str], float]:
         """The `limit` entities sharing the most rarity-weighted query tokens, best first, each
         with its retrieval gain (sum over query tokens of rarity x expansion similarity), and the
-        vocabulary keys the query tokens were expanded to, and the query's own weight (the gain
-        of an entity holding every query token). An entity holding one of the query's
+        vocabulary keys the query tokens were expanded to, and the gain under which a candidate
+        shares less than `min_coverage` of the query's weight (the gain of an entity holding
+        every query token), too little to be worth scoring. An entity holding one of the query's
         `documents` (its `Compiled.exact_keys`: document, IMO numbers, vessel ids) is always a
         candidate, whatever its name; so is one with a name of the same letters as one of the
         query's `squeezed` digests (the same name with its word boundaries elsewhere).
 
         Tokens are taken rarest first. A token whose postings exceed `common_posting` only
         strengthens candidates already found, unless nothing rarer found any.
+
+        `names`, when given, are the query's names (and readings) the `tokens` come from. Where
+        they hold different sets of tokens (an alias, the glued and unglued readings of Abdul
+        Rahman, a Cyrillic name's other readings), one name's tokens are alternatives to
+        another's, not more evidence: a candidate's gain is then that of its best name,
+        `_variant_gain` of the name's tokens it shares, and candidates sharing less than
+        `min_coverage` of every name's weight are left out (the gain returned to stop at is
+        then 0). Without this, a candidate holding scattered tokens of several readings
+        outranks the one holding every token of one reading.
         """
+        tokens = list(tokens)
         expanded = []
         seen_keys: set[str] = set()
         for token in tokens:
@@ -299,12 +398,16 @@ class NameIndex:
         if squeezed:
             document_hits |= self.squeezed_hits(squeezed)
         relevant = frozenset(key for _, _, keys in expanded for key in keys)
+        variants = self._variants(names, expanded)
         if total > _NUMPY_FROM:
-            ranked = self._accumulate_numpy(expanded, document_hits, limit * 4)
+            ranked = self._accumulate_numpy(expanded, document_hits, limit * 4, variants)
         else:
-            scores = self._accumulate(expanded)
+            parts: list[dict[int, float]] | None = [] if variants else None
+            scores = self._accumulate(expanded, parts)
             for idx in document_hits:
                 scores[idx] = scores.get(idx, 0.0) + _DOCUMENT_GAIN
+            if variants and parts is not None:
+                scores = _best_variants(scores, parts, variants, document_hits, limit, accept, self.config.min_coverage)
             mass = self._mass_list
             # Ties go to the lowest entity index, whatever order the scores were summed in.
             if len(scores) <= limit * 8:
@@ -323,8 +426,32 @@ class NameIndex:
                     if len(accepted) == limit:
                         break
             ranked = accepted
-        query_weight = sum(self.rarity(t) for t in {t.key: t for t in tokens if not t.particle}.values())
-        return ranked[:limit], relevant, query_weight
+        if variants:
+            floor = 0.0  # candidates under `min_coverage` of every name are already left out
+        else:
+            floor = self.config.min_coverage * sum(self.rarity(t) for t in {t.key: t for t in tokens if not t.particle}.values())
+        return ranked[:limit], relevant, floor
+
+    def _variants(
+        self, names: Sequence[Sequence[Token]], expanded: list[tuple[int, Token, dict[str, float]]]
+    ) -> list[tuple[list[int], float]] | None:
+        """Each query name with a distinct set of token keys: the positions in `expanded` of
+        its tokens, and its weight (summed rarity of its tokens, found or not); None when the
+        names hold one set of tokens between them (the flat sum is then the same thing)."""
+        if len(names) < 2:
+            return None
+        distinct: dict[frozenset[str], dict[str, Token]] = {}
+        for tokens in names:
+            own = {t.key: t for t in tokens if not t.particle}
+            if own:
+                distinct.setdefault(frozenset(own), own)
+        if len(distinct) < 2:
+            return None
+        slot_of = {token.key: slot for slot, (_, token, _) in enumerate(expanded)}
+        return [
+            ([slot_of[key] for key in own if key in slot_of], sum(self.rarity(t) for t in own.values()))
+            for own in distinct.values()
+        ]
 
     def _document_hits(self, documents: Iterable[str]) -> set[int]:
         hits: set[int] = set()

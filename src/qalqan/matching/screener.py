@@ -122,12 +122,16 @@ class Screener:
             return entity.schema in allowed and (wanted is None or entity.list in wanted)
 
         tokens = [t for name in cq.names for t in name.tokens]
-        shortlist, relevant, query_weight = self.index.candidates(
-            tokens, max(limit, self.config.candidates), accept, cq.exact_keys, [n.squeezed for n in cq.names if n.squeezed]
+        shortlist, relevant, floor = self.index.candidates(
+            tokens,
+            max(limit, self.config.candidates),
+            accept,
+            cq.exact_keys,
+            [n.squeezed for n in cq.names if n.squeezed],
+            [n.tokens for n in cq.names],
         )
         # Stage 1: the name alone, for every candidate worth scoring.
         top_gain = shortlist[0][1] if shortlist else 0.0
-        floor = self.config.min_coverage * query_weight
         staged = []
         rows = query_memo_rows(cq, self._memo)
         for rank, (idx, gain) in enumerate(shortlist):
