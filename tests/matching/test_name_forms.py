@@ -192,3 +192,44 @@ def test_a_lone_prefix_is_a_word_not_a_particle_nor_a_fuzzy_match() -> None:
     assert _score("Fateh Abdullah Idris", "Abdul Idris") < THRESHOLD
     assert _score("Ghasem Tokhi", "Abu Tokhi") < THRESHOLD
     assert _score("Abdel Karim Tokhi", "Abdul Karim Tokhi") >= THRESHOLD  # prefix spellings meet
+
+
+def test_parts_of_bracketed_names_are_marked() -> None:
+    from qalqan.names.variants import marked_variants
+
+    assert marked_variants("AL-HARAMAYN FOUNDATION (KENYA)") == [
+        ("AL-HARAMAYN FOUNDATION (KENYA)", False),
+        ("AL-HARAMAYN FOUNDATION", True),
+        ("KENYA", True),
+    ]
+    assert marked_variants("Abdul Rehman; Abd Ur-Rehman") == [
+        ("Abdul Rehman; Abd Ur-Rehman", False),
+        ("Abdul Rehman", False),
+        ("Abd Ur-Rehman", False),
+    ]
+
+
+def test_branches_told_apart_by_their_brackets() -> None:
+    from qalqan.matching.screener import Screener
+    from qalqan.model import Entity, Name
+
+    def org(eid: str, name: str) -> Entity:
+        return Entity(f"t-{eid}", "Organization", "t", eid, (Name(name),))
+
+    screener = Screener(
+        [
+            org("ke", "AL-HARAMAYN FOUNDATION (KENYA)"),
+            org("tz", "AL-HARAMAYN FOUNDATION (TANZANIA)"),
+            org("asc", "AFGHAN SUPPORT COMMITTEE (ASC)"),
+            org("other", "ASIA SHIPPING COMPANY (ASC)"),
+        ]
+    )
+    found = screener.match(Query(("AL-HARAMAYN (TANZANIA) FOUNDATION",), schema="Organization"))
+    assert [m.entity.id for m in found[:2]] == ["t-tz", "t-ke"]
+    assert found[0].score == 1.0
+    assert 0.85 < found[1].score < 1.0, "the other branch still alerts, below the named one"
+    plain = screener.match(Query(("AL-HARAMAYN FOUNDATION",), schema="Organization"))
+    assert [m.score for m in plain[:2]] == [1.0, 1.0], "a name without a branch meets every branch in full"
+    by_acronym = screener.match(Query(("AFGHAN SUPORT COMMITTEE (ASC)",), schema="Organization"))
+    assert by_acronym[0].entity.id == "t-asc"
+    assert all(m.score <= 0.92 for m in by_acronym[1:]), "an acronym alone is no whole name"

@@ -15,7 +15,7 @@ from qalqan.model import Document, Entity, NameQuality, PartialDate, Query
 from qalqan.model.entity import IdKind
 from qalqan.names.cyrillic import cyrillic_readings, has_cyrillic
 from qalqan.names.tokens import Token, name_tokens, reglued_variants, skeleton, squeezed, unglued_tokens
-from qalqan.names.variants import name_variants
+from qalqan.names.variants import marked_variants
 from qalqan.sources.idnumbers import imo_digits
 
 _DOC_JUNK = re.compile(r"[^0-9a-z]")
@@ -49,6 +49,9 @@ class CompiledName:
     #: False for a query name's extra reading with its glue prefixes left apart
     #: (`names.tokens.unglued_tokens`): what an explanation needs to find its words.
     glued: bool = True
+    #: Part of a bracketed name (`names.variants.marked_variants`): the text outside the
+    #: brackets, or a bracket's content, alone.
+    partial: bool = False
     #: Derived from `joined` (never passed): the first letter of each joined skeleton, then the
     #: first letter of each joined pair's first word, in `joined` order. A word whose skeleton
     #: and spelling start with none of them meets no pair (`features._joined_partner` skips it
@@ -123,19 +126,19 @@ def _names(values: list[tuple[str, bool]], organisation: bool, split: bool, ungl
     before each other word (`reglued_variants`: reordered names)."""
     out: dict[tuple[Token, ...], CompiledName] = {}
     for value, low in values:
-        for variant in name_variants(value) if split else (value,):
+        for variant, partial in marked_variants(value) if split else ((value, False),):
             tokens = name_tokens(variant, organisation)
             if not tokens:
                 continue
             apart = unglued_tokens(variant) if unglued and not organisation else None
             if apart and apart not in out:
-                out[apart] = CompiledName(variant, apart, low, joined=_joined(apart), glued=False)
+                out[apart] = CompiledName(variant, apart, low, joined=_joined(apart), glued=False, partial=partial)
             for moved in reglued_variants(variant) if unglued and not organisation else ():
                 moved_tokens = name_tokens(moved, organisation)
                 if moved_tokens and moved_tokens not in out:
-                    out[moved_tokens] = CompiledName(moved, moved_tokens, low, joined=_joined(moved_tokens))
+                    out[moved_tokens] = CompiledName(moved, moved_tokens, low, joined=_joined(moved_tokens), partial=partial)
             seen = out.get(tokens)
-            if seen is None or (seen.low_quality and not low):
+            if seen is None or (seen.low_quality and not low) or (seen.partial and not partial and seen.low_quality == low):
                 out[tokens] = CompiledName(
                     variant,
                     tokens,
@@ -143,14 +146,20 @@ def _names(values: list[tuple[str, bool]], organisation: bool, split: bool, ungl
                     joined=_joined(tokens),
                     organisation=organisation,
                     squeezed=squeeze_digest(variant, organisation),
+                    partial=partial,
                 )
             if not variant.isascii() and has_cyrillic(variant):
-                _add_readings(out, variant, tokens, low, organisation)
+                _add_readings(out, variant, tokens, low, organisation, partial)
     return tuple(out.values())
 
 
 def _add_readings(
-    out: dict[tuple[Token, ...], CompiledName], variant: str, tokens: tuple[Token, ...], low: bool, organisation: bool
+    out: dict[tuple[Token, ...], CompiledName],
+    variant: str,
+    tokens: tuple[Token, ...],
+    low: bool,
+    organisation: bool,
+    partial: bool = False,
 ) -> None:
     """A Cyrillic name's other readings (`names.cyrillic`) as extra names, where a reading spells
     some word otherwise than the name's own latinised form: Ли Мён Су is also ri myong su."""
@@ -158,7 +167,7 @@ def _add_readings(
     for reading in cyrillic_readings(variant, organisation):
         found = name_tokens(reading, organisation)
         if found and found not in out and {t.key for t in found if not t.particle} != plain:
-            out[found] = CompiledName(reading, found, low, joined=_joined(found), organisation=organisation)
+            out[found] = CompiledName(reading, found, low, joined=_joined(found), organisation=organisation, partial=partial)
 
 
 def token_weights(
@@ -186,6 +195,7 @@ def weigh(record: Compiled, rarity: Callable[[Token], float], particle_weight: f
                 n.organisation,
                 n.squeezed,
                 n.glued,
+                n.partial,
             )
             for n in record.names
         ]

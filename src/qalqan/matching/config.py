@@ -37,6 +37,10 @@ class MatchConfig:
     particle_weight: float = 0.05  # al, bin, de ..., legal forms: spelling glue, hardly evidence
     initial_weight: float = 0.3  # at most, for a one-letter token: "Thomas A. Lindeman"
     low_quality_factor: float = 0.92  # UN "Low" / OFAC weak aliases: too broad to rely on alone
+    #: Two organisations' names met only by parts of bracketed names on both sides (the text
+    #: outside the brackets, or a bracket's content, alone): what each left out (a branch, a
+    #: country, an acronym) may tell them apart, so the pair scores this much of its alignment.
+    bracket_part_factor: float = 0.92
 
     # -- evidence beyond the name (added to the name score; negative when they conflict) ------
     dob_match_weight: float = 0.08

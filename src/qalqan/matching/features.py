@@ -174,7 +174,11 @@ def align_names(
     its tokens matched; the score is `qc ** query_exponent * cc ** candidate_exponent`.
     Two names with the same letters in the same order whose word boundaries fall elsewhere
     (Myong-chin / Myongc-hin, Razuki Abd / Razuk Iabd: equal `squeezed` digests) score at least
-    `skeleton_similarity`, explained as one joined step.
+    `skeleton_similarity`, explained as one joined step. Two organisation names that are both
+    parts of bracketed names (`CompiledName.partial`: "AL-HARAMAYN FOUNDATION" of "... (KENYA)"
+    and of "... (TANZANIA)", or two acronyms in brackets alone) score `bracket_part_factor` of
+    their alignment: the parts each side left out may tell them apart, and the whole names,
+    also compared, score in full when they agree.
     With `explain=False` the alignment steps are not built (the scoring hot path); `rows` are
     the query tokens' memo rows, when the caller already has them.
     """
@@ -225,6 +229,8 @@ def align_names(
         return 0.0, tuple(steps)
     if candidate.low_quality:
         score *= config.low_quality_factor
+    if candidate.partial and query.partial and candidate.organisation:
+        score *= config.bracket_part_factor
     return min(score, 1.0), tuple(steps)
 
 
@@ -267,6 +273,8 @@ def _name_score(
         return 0.0
     if candidate.low_quality:
         score *= config.low_quality_factor
+    if candidate.partial and query.partial and candidate.organisation:
+        score *= config.bracket_part_factor
     return min(score, 1.0)
 
 

@@ -39,18 +39,28 @@ def name_variants(value: str) -> list[str]:
     """The value itself, then the text outside brackets and each `;`-separated part (inside
     and outside brackets), each followed by its natural-order form when it is written
     "FAMILY, Given", in order, without repeats or empty strings."""
-    found: list[str] = [value]
+    return [variant for variant, _ in marked_variants(value)]
+
+
+def marked_variants(value: str) -> list[tuple[str, bool]]:
+    """`name_variants(value)`, each with whether it is *part* of a bracketed name: the text
+    outside the brackets, or a bracket's content, alone ("AL-HARAMAYN FOUNDATION" and "KENYA"
+    of "AL-HARAMAYN FOUNDATION (KENYA)"). Such a part leaves out what the rest of the name
+    says (a branch, a country, an acronym); a `;`-separated part of a name without brackets
+    is a whole name of its own."""
+    found: list[tuple[str, bool]] = [(value, False)]
     inner = _BRACKETED.findall(value)
     outer = _BRACKETED.sub(" ", value)
+    bracketed = bool(inner)
     for chunk in (outer, *inner):
         for part in _SEPARATORS.split(chunk):
-            found.append(part)
+            found.append((part, bracketed))
             natural = reordered(part)
             if natural:
-                found.append(natural)
-    out: list[str] = []
-    for item in found:
+                found.append((natural, bracketed))
+    out: dict[str, bool] = {}
+    for item, partial in found:
         item = " ".join(item.split()).strip(" ,.-")
         if item and any(ch.isalpha() for ch in item) and item not in out:
-            out.append(item)
-    return out
+            out[item] = partial
+    return list(out.items())
