@@ -73,3 +73,18 @@ def test_a_translated_word_is_shown_where_it_was_written() -> None:
     tokens = [t.text for t in name_tokens(name, True)]
     shown = [name[a:b] for a, b in token_spans(name, True)]
     assert list(zip(tokens, shown)) == [("llp", "ТОО"), ("korea", "Корейская"), ("trading", "торговая"), ("company", "компания")]
+
+
+def test_a_long_word_one_typo_from_a_form_reads_as_its_concept() -> None:
+    assert concept("Finsnce") == concept("Finance") == "financial"  # a letter replaced
+    assert concept("Egyptiaan") == concept("Egyptian")  # a letter added
+    assert concept("Mouvement") == concept("Movement")
+    assert concept("Intrenational") == concept("International")  # two letters swapped
+    assert _score("Kortrading Finsnce Corporation", "Kortrading Finance Corporation") > 0.95
+
+
+def test_short_words_other_first_letters_and_generic_words_are_not_corrected() -> None:
+    assert concept("Marina") is None  # under MIN_TYPO_LETTERS: too often another word
+    assert concept("Minance") is None  # the first letter is never guessed
+    assert concept("Hilding") is None  # one letter from "holding", a generic word
+    assert concept("Zorbekov") is None

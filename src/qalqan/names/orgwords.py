@@ -16,7 +16,7 @@ and an inflection (Russian case and adjective endings; Kazakh plural, derivation
 and case suffixes), so Корейская, Корейского and Корейскую all read ``korea`` while a proper
 name that merely starts with a stem (Исламабад) does not. Arabic forms are compared after the
 article and the clitics و ب ل ف ك are taken off. English forms match whole words, and their
-plural in -s.
+plural in -s; a Latin word of `MIN_TYPO_LETTERS` or more one typo from a form reads as it.
 """
 
 from __future__ import annotations
@@ -24,7 +24,14 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["CONCEPTS", "concept", "rewrite", "vocabulary_size"]
+from rapidfuzz.distance import OSA
+
+__all__ = ["CONCEPTS", "GENERIC_ORG_WORDS", "concept", "rewrite", "vocabulary_size"]
+
+#: Words that say an organisation is an organisation, not which one: weighted like particles.
+GENERIC_ORG_WORDS = frozenset(
+    """company co corporation corp incorporated inc limited ltd group holding holdings the""".split()
+)
 
 # concept | English forms | Russian | Kazakh | Arabic (forms separated by spaces; "-": a stem)
 _TABLE = """
@@ -262,6 +269,33 @@ def _load() -> tuple[dict[str, str], dict[str, str], dict[str, str], dict[str, s
 _LATIN, _CYRILLIC_EXACT, _CYRILLIC_STEMS, _ARABIC, CONCEPTS = _load()
 _MIN_STEM = 3
 
+#: A Latin word this long or longer that is one typo (optimal string alignment: a letter
+#: dropped, added, replaced, or two swapped) from a vocabulary form reads as that form's
+#: concept: Finsnce / Finance, Egyptiaan / Egyptian, Mouvement / Movement. Shorter words are
+#: left alone, where a typo is too often another word (Marina / Marine, Forbes / Force).
+MIN_TYPO_LETTERS = 7
+_LATIN_BY_HEAD: dict[tuple[str, int], tuple[str, ...]] = {}
+for _form in _LATIN:
+    if len(_form) >= MIN_TYPO_LETTERS - 1:
+        _LATIN_BY_HEAD[(_form[0], len(_form))] = (*_LATIN_BY_HEAD.get((_form[0], len(_form)), ()), _form)
+
+
+def _latin_typo(word: str) -> str | None:
+    """The concept of the one vocabulary form `word` is a typo of (same first letter; one
+    edit), or None: none, several concepts, or a generic word (company, holding: a person's
+    name a letter from one, Hilding / Holding, would lose all its weight)."""
+    if len(word) < MIN_TYPO_LETTERS:
+        return None
+    found: set[str] = set()
+    for size in (len(word) - 1, len(word), len(word) + 1):
+        for form in _LATIN_BY_HEAD.get((word[0], size), ()):
+            if OSA.distance(word, form, score_cutoff=1) <= 1:
+                found.add(_LATIN[form])
+    if len(found) != 1:
+        return None
+    hit = found.pop()
+    return None if hit in GENERIC_ORG_WORDS else hit
+
 
 def vocabulary_size() -> dict[str, int]:
     """How many concepts and word forms the vocabulary holds (for tests and documentation)."""
@@ -310,7 +344,8 @@ def concept(word: str) -> str | None:
     if not word:
         return None
     if word.isascii():
-        return _LATIN.get(word.lower())
+        lowered = word.lower()
+        return _LATIN.get(lowered) or _latin_typo(lowered)
     first = word[0]
     if "\u0400" <= first <= "\u04ff":
         return _cyrillic_concept(word)

@@ -20,6 +20,7 @@ from rigour.names import extract_org_types, replace_org_types_compare
 from rigour.text import is_stopword
 
 from qalqan.names.keys import token_key
+from qalqan.names.orgwords import GENERIC_ORG_WORDS
 from qalqan.names.orgwords import rewrite as org_rewrite
 from qalqan.names.translit import APOSTROPHES, latinize
 
@@ -45,10 +46,6 @@ PARTICLES = frozenset(
     von den ter zu y e and""".split()
 )
 
-#: Words that say an organisation is an organisation, not which one: weighted like particles.
-GENERIC_ORG_WORDS = frozenset(
-    """company co corporation corp incorporated inc limited ltd group holding holdings the""".split()
-)
 
 #: Prefixes that form one name with the next token (Abd al-Rahman = Abdulrahman, Abu Bakr =
 #: Abubakr). The glued form is what both sides compare, so spacing variants meet.
