@@ -233,3 +233,14 @@ def test_branches_told_apart_by_their_brackets() -> None:
     by_acronym = screener.match(Query(("AFGHAN SUPORT COMMITTEE (ASC)",), schema="Organization"))
     assert by_acronym[0].entity.id == "t-asc"
     assert all(m.score <= 0.92 for m in by_acronym[1:]), "an acronym alone is no whole name"
+
+
+def test_a_name_of_the_same_letters_is_aligned_though_it_shares_no_token_key() -> None:
+    from qalqan.matching.screener import Screener
+    from qalqan.model import Entity, Name
+
+    # "Ansar" reads as the concept "support"; "Ansare" (its boundary moved) does not
+    listed = Entity("t-ae", "Organization", "t", "ae", (Name("ANSAR EDDINE"), Name("Ansar Dine")))
+    found = Screener([listed]).match(Query(("ANSARe Ddine",), schema="Organization"))
+    assert found and found[0].explanation[0].candidate_value == "ANSAR EDDINE"
+    assert found[0].score >= 0.85

@@ -88,3 +88,27 @@ def test_short_words_other_first_letters_and_generic_words_are_not_corrected() -
     assert concept("Minance") is None  # the first letter is never guessed
     assert concept("Hilding") is None  # one letter from "holding", a generic word
     assert concept("Zorbekov") is None
+
+
+def test_transliterated_organisation_words_share_the_concept_of_their_translation() -> None:
+    # Arabic, Persian and Urdu words in Latin and Cyrillic letters
+    assert rewrite("HARAKAT-UL JIHAD") == "movement-UL jihad"
+    assert rewrite("Jamaat Tehrik") == "group movement"
+    assert rewrite("AL-QAIDA") == "AL-base" and rewrite("Аль-Каида") == "Аль-base"
+    assert concept("Каида") == concept("qaida") == concept("قاعدة") == "base"
+    # English words as Russian registries write them, letter for sound
+    assert concept("Трейдинг") == "trading"
+    assert concept("Шиппинг") == "shipping"
+    assert concept("Энгинирс") == "engineering"  # the English plural -s as -с
+    assert concept("Интернешнл") == "international"
+
+
+def test_persian_and_urdu_letters_fold_to_their_arabic_forms() -> None:
+    assert rewrite("تنظیم جیش المھاجرین") == "organization army emigrants"  # ی ک ھ
+    assert concept("شبکه") == concept("شبكة") == "network"
+    assert concept("حرکت") == "movement"  # the Persian and Urdu spelling of حركة
+
+
+def test_a_name_written_in_another_script_meets_its_transliteration() -> None:
+    assert _score("شبکه حقانی", "HAQQANI NETWORK") > 0.9
+    assert _score("Сахел Консултант Энгинирс", "SAHEL CONSULTANT ENGINEERS") > 0.9

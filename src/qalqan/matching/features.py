@@ -511,7 +511,9 @@ def best_name_pair(
     no names. The scoring hot path: no explanation is built.
 
     `relevant` (optional, from candidate retrieval) is the set of token keys the query can stand
-    for; a candidate name holding none of them is not aligned, unless no name holds any.
+    for; a candidate name holding none of them is not aligned, unless no name holds any or it
+    has the letters of a query name (`CompiledName.squeezed`: the same name, its word
+    boundaries elsewhere).
     `query_rows` (optional) are `query_memo_rows(query, memo)`, for a caller scoring many
     candidates for one query.
     """
@@ -519,7 +521,11 @@ def best_name_pair(
     names = candidate.names
     if relevant is not None and len(names) > 1:
         isdisjoint = relevant.isdisjoint
-        names = tuple([n for n in names if not isdisjoint([t.key for t in n.tokens])]) or names
+        digests = [qn.squeezed for qn in query.names if qn.squeezed]
+        names = (
+            tuple([n for n in names if not isdisjoint([t.key for t in n.tokens]) or (n.squeezed and n.squeezed in digests)])
+            or names
+        )
     for k, qn in enumerate(query.names):
         rows = query_rows[k] if query_rows is not None else _memo_rows(qn.tokens, memo)
         for cn in names:

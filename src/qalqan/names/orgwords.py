@@ -11,7 +11,11 @@ the translated name and the original share their tokens. Words that are not in t
 (the distinctive part of a name: Tangun, Ryonbong, Haramain) are left as written.
 
 The vocabulary is written from general knowledge of the four languages (not from any list's
-names). Russian and Kazakh entries ending in ``-`` are stems: they match a word made of the stem
+names). It also holds the forms lists write *transliterated* rather than translated: Arabic,
+Persian and Urdu organisation words in Latin letters (Jamaat, Harakat, Jaish, Lashkar, Tehrik,
+al-Qaida: "the base") and in Cyrillic (Джамаат, Харакат, Аль-Каида), and English words as
+Russian and Kazakh registries write them letter for sound (Трейдинг, Шиппинг, Инжиниринг,
+Интернешнл, Мэритайм). Russian and Kazakh entries ending in ``-`` are stems: they match a word made of the stem
 and an inflection (Russian case and adjective endings; Kazakh plural, derivational, possessive
 and case suffixes), so Корейская, Корейского and Корейскую all read ``korea`` while a proper
 name that merely starts with a stem (Исламабад) does not. Arabic forms are compared after the
@@ -45,42 +49,42 @@ aid | aid assistance relief | помощ- | көмек- | مساعده اغاث�
 algeria | algeria algerian | алжир- алжирск- | алжир- | الجزائر جزائري جزائريه
 and | and | и | және | و
 arab | arab arabian arabic | араб- арабск- | араб- | عربي عربيه عرب
-army | army armies | арми- | армия- әскер- | جيش
+army | army armies jaish jaysh jeish lashkar | арми- джейш- джаиш- лашкар- | армия- әскер- | جيش لشکر
 association | association | ассоциаци- | қауымдастық- қауымдастығы | رابطه
 atomic | atomic | атомн- | атом- атомдық- | ذري ذريه
 aviation | aviation air airline airlines airways | авиаци- авиационн- авиалини- воздушн- | авиация- әуе- | طيران جوي جويه
 bank | bank | банк- | банк- банкі | بنك مصرف
 banking | banking | банковск- | банктік- | مصرفي مصرفيه
-base | base | баз- | база- | قاعده
-battalion | battalion | батальон- | батальон- | كتيبه
+base | base qaida qaeda qaidah | баз- каида- каеда- | база- қаида- | قاعده
+battalion | battalion katiba katibat | батальон- катиба- | батальон- | كتيبه
 branch | branch | филиал- отделени- | филиал- бөлімше- | فرع
-brigade | brigade | бригад- | бригада- | لواء الويه سرايا سريه
-caliphate | caliphate | халифат- | халифат- | خلافه
+brigade | brigade liwa kataib | бригад- катаиб- | бригада- | لواء الويه سرايا سريه
+caliphate | caliphate khilafa khilafah khilafat | халифат- хилафат- | халифат- | خلافه خلافت
 center | center centre central | центр- центральн- | орталық- орталығы | مركز مركزي مركزيه
-charity | charity charitable benevolence benevolent | благотворительн- | қайырымдылық- | خيري خيريه
+charity | charity charitable benevolence benevolent khairiya khayriya khairiyah khayriyya | благотворительн- | қайырымдылық- | خيري خيريه
 chemical | chemical chemistry | химическ- хими- | химия- химиялық- | كيماوي كيماويه كيميائي كيميائيه كيمياء
 china | china chinese | кита- китайск- | қытай- | الصين صيني صينيه
 citizens | citizen | граждан- | азамат- | مواطنين مواطنون
 coal | coal | угол- угольн- угл- | көмір- | فحم
-combat | combat combatant combatants fighting fighters fighter | боев- боевик- | ұрыс- жауынгер- | مقاتله قتال مقاتلين
+combat | combat combatant combatants fighting fighters fighter muqatila muqatilah | боев- боевик- мукатил- комбатант- | ұрыс- жауынгер- комбатант- | مقاتله قتال مقاتلين
 commercial | commercial | коммерческ- | коммерциялық- | تجاري تجاريه
 commission | commission | комисси- | комиссия- | هيئه
-committee | committee | комитет- | комитет- | لجنه
+committee | committee lajna lajnat lajnah | комитет- | комитет- | لجنه
 company | company | компани- | компания- | شركه
 complex | complex | комплекс- | кешен- | مجمع
 congo | congo congolese | конго конголезск- | конго | الكونغو
 conquest | conquest | завоевани- | жаулап- | فتح
-consultant | consultant consulting consultancy | консалтинг- консультант- консультационн- | кеңесші- | استشاري استشاريه استشارات
+consultant | consultant consulting consultancy | консалтинг- консультант- консультационн- консултант- | кеңесші- консалтинг- консултант- консультант- | استشاري استشاريه استشارات
 cooperation | cooperation | сотрудничеств- | ынтымақтастық- | تعاون
 cooperative | cooperative | кооператив- | кооператив- | تعاونيه
-corporation | corporation | корпораци- | корпорация- | مؤسسه
-council | council | совет- | кеңес- | مجلس شورى
+corporation | corporation | корпораци- корпорейшн- корпорэйшн- | корпорация- корпорейшн- | مؤسسه
+council | council majlis | совет- меджлис- маджлис- | кеңес- мәжіліс- | مجلس شورى
 credit | credit | кредит- кредитн- | кредит- несие- | ائتمان
 cultural | culture cultural | культур- культурн- | мәдениет- | ثقافه ثقافي
 defense | defense defence | оборон- оборонн- | қорғаныс- | دفاع
 democratic | democratic democracy | демократическ- демократи- | демократиялық- | ديمقراطي ديمقراطيه
 department | department | департамент- | департамент- | دائره قسم
-development | development | развити- | даму- дамыту- | تنميه تطوير
+development | development | развити- девелопмент- | даму- дамыту- девелопмент- | تنميه تطوير
 division | division | дивизи- | дивизия- | فرقه
 dprk | dprk | кндр | кхдр | 
 east | east eastern | восток- восточн- | шығыс- | شرق شرقي شرقيه
@@ -88,41 +92,41 @@ economic | economic economy | экономическ- экономик- | эко
 education | education educational | образовани- образовательн- | білім- | تعليم تربيه
 egypt | egypt egyptian | египет- египт- египетск- | мысыр- египет- | مصر مصري مصريه
 electric | electric electrical electricity power | электрическ- электр- электроэнерги- | электр- | كهرباء كهربائي كهربائيه
-electronics | electronics electronic | электрон- | электроника- электрондық- | الكترونيات الكتروني
-emigrants | emigrants emigrant immigrants | эмигрант- мухаджир- | эмигрант- | مهاجرين مهاجرون
-energy | energy | энерги- энергетическ- | энергия- энергетика- | طاقه
-engineering | engineering engineer | инженерн- инженер- | инженер- инженерлік- | هندسه هندسي مهندسين
+electronics | electronics electronic | электрон- электроникс- | электроника- электрондық- | الكترونيات الكتروني
+emigrants | emigrants emigrant immigrants muhajirin muhajireen | эмигрант- мухаджир- мухаджир- | эмигрант- | مهاجرين مهاجرون
+energy | energy | энерги- энергетическ- энерджи- | энергия- энергетика- энерджи- | طاقه
+engineering | engineering engineer | инженерн- инженер- инжиниринг- энжиниринг- энгинир- энджинир- инжинир- | инженер- инженерлік- инжиниринг- | هندسه هندسي مهندسين
 enterprise | enterprise | предприяти- | кәсіпорын- | مشروع منشاه
-equipment | equipment | оборудовани- снаряжени- | жабдық- | معدات
+equipment | equipment | оборудовани- снаряжени- эквипмент- | жабдық- | معدات
 exchange | exchange | обмен- обменн- бирж- | айырбас- | صرافه
 export | export exporting exporter | экспорт- экспортн- | экспорт- экспорттау- | تصدير صادرات
 factory | factory factories plant works | завод- фабрик- | зауыт- фабрика- | مصنع مصانع
 federation | federation | федераци- | федерация- | 
-financial | financial finance | финанс- финансов- | қаржы- | مالي ماليه
+financial | financial finance | финанс- финансов- файненс- файнэнс- файнанс- | қаржы- | مالي ماليه
 first | first | перв- | бірінші- | اول
 force | force | сил- | күш- | قوات قوه
 foreign | foreign external | иностранн- внешн- | сыртқы- шетел- | خارجي خارجيه
 foundation | foundation fund | фонд- | қор- | صندوق
-front | front | фронт- | майдан- | جبهه
+front | front jabhat jabha jabhah | фронт- джабхат- джабха- | майдан- | جبهه
 gas | gas | газ- | газ- | غاز
-general | general | генеральн- главн- | бас- жалпы- | عام عامه
+general | general | генеральн- главн- дженерал- | бас- жалпы- | عام عامه
 global | global | глобальн- | жаһандық- | عالمي عالميه
 gold | gold | золот- | алтын- | ذهب
 greater | greater great grand | велик- больш- | ұлы- | كبرى كبير
-group | group groupe | групп- | топ- | مجموعه
+group | group groupe jamaat jamaah jamaa jemaah | групп- джамаат- груп гроуп | топ- | مجموعه جماعه جماعت
 heritage | heritage | наследи- | мұра- | تراث
 holding | holding | холдинг- | холдинг- | قابضه
-holy | holy sacred | свят- священн- | қасиетті- | مقدس مقدسه
+holy | holy sacred muqaddas | свят- священн- | қасиетті- | مقدس مقدسه
 humanitarian | humanitarian | гуманитарн- | гуманитарлық- | انساني انسانيه
 import | import importing importer | импорт- импортн- | импорт- | استيراد
 indonesia | indonesia indonesian | индонези- индонезийск- | индонезия- | اندونيسيا
-industry | industry industries industrial | промышленн- индустри- индустриальн- | өнеркәсіп- өнеркәсібі индустрия- | صناعه صناعات صناعي صناعيه
+industry | industry industries industrial | промышленн- индустри- индустриальн- индастриз- индастри- индастрис- | өнеркәсіп- өнеркәсібі индустрия- | صناعه صناعات صناعي صناعيه
 information | information | информаци- информационн- | ақпарат- | معلومات
 institute | institute institution | институт- | институт- | معهد
 instrumentation | instrumentation instrument instruments | приборостроени- прибор- | аспап- | اجهزه
 insurance | insurance | страховани- страхов- | сақтандыру- | تامين
-international | international | международн- интернациональн- | халықаралық- | دولي دوليه
-investment | investment | инвестици- инвестиционн- | инвестиция- инвестициялық- | استثمار
+international | international | международн- интернациональн- интернешнл- интернэшнл- интернейшнл- интернешенал- интернэшенел- интернешнел- | халықаралық- интернешнл- | دولي دوليه
+investment | investment | инвестици- инвестиционн- инвестмент- инвестмэнт- | инвестиция- инвестициялық- | استثمار
 iran | iran iranian | иран- иранск- | иран- | ايران ايراني ايرانيه
 iraq | iraq iraqi | ирак- иракск- | ирак- | العراق عراق عراقي عراقيه
 islamic | islamic islam islami islamiya islamiyah islamia islamiyya | ислам- исламск- | ислам- исламдық- | اسلام اسلامي اسلاميه
@@ -132,14 +136,14 @@ kazakhstan | kazakhstan kazakh | казахстанск- казахск- | қа�
 korea | korea korean | коре- корея корейск- | корея- корей- кәріс- | كوريا كوري كوريه
 land | land ground | земл- сухопутн- наземн- | жер- | ارض بري بريه
 leader | leader leadership command | руководств- командовани- | басшы- басшылық- қолбасшылық- | قياده
-liberation | liberation | освобождени- освободительн- | азаттық- азат- | تحرير
+liberation | liberation tahrir | освобождени- освободительн- тахрир- | азаттық- азат- | تحرير
 libya | libya libyan | ливи- ливийск- | ливия- | ليبيا ليبي ليبيه
-limited | limited | ограниченн- | шектеулі- | محدوده
+limited | limited | ограниченн- лимитед- лимитэд- | шектеулі- лимитед- | محدوده
 machinery | machinery machine machinebuilding | машиностроени- машиностроительн- машин- | машина- | الات ماكينات
 management | management | менеджмент- | менеджмент- | 
 manufacturing | manufacturing manufacture manufacturer production producing | производств- производственн- | өндіріс- өндіру- | تصنيع انتاج
-marine | marine maritime sea navy naval | морск- мор- флот- | теңіз- флот- | بحر بحري بحريه
-martyrs | martyrs martyr | мученик- | шейіт- | شهداء شهيد
+marine | marine maritime sea navy naval ocean oceanic | морск- мор- флот- мэритайм- меритайм- маритайм- оушн- оушен- океан- океанск- | теңіз- флот- мұхит- океан- | بحر بحري بحريه محيط
+martyrs | martyrs martyr shuhada shuhadaa | мученик- шухада- | шейіт- | شهداء شهيد
 medical | medical medicine | медицинск- медицин- | медицина- медициналық- | طبي طبيه طب
 metal | metal metals metallurgy metallurgical | металл- металлурги- металлургическ- | металл- металлургия- | 
 military | military | военн- | әскери- | عسكري عسكريه
@@ -147,24 +151,24 @@ mining | mining mine mineral minerals | горнодобывающ- горнор
 ministry | ministry | министерств- | министрлік- | وزاره
 missile | missile rocket | ракетн- ракет- | зымыран- | صواريخ صاروخ
 money | money | денежн- денег деньги | ақша- | اموال
-movement | movement | движени- | қозғалыс- | حركه
+movement | movement harakat haraka harakah harkat tehrik tahrik tehreek | движени- харакат- техрик- тахрик- | қозғалыс- | حركه حرکت تحریک
 national | national | национальн- | ұлттық- ұлт- | وطني وطنيه قومي
 natural | natural | природн- естественн- | табиғи- | طبيعي طبيعيه
-network | network | сет- | желі- | شبكه
+network | network shabaka shabakat | сет- | желі- | شبكه
 new | new | нов- | жаңа- | جديد جديده
 north | north northern | север- северн- | солтүстік- | شمال شمالي
 nuclear | nuclear | ядерн- | ядролық- | نووي نوويه
-office | office | офис- | кеңсе- | مكتب
+office | office maktab | офис- мактаб- | кеңсе- | مكتب
 oil | oil petroleum | нефт- нефтян- | мұнай- | نفط بترول
 operation | operation | операци- | операция- | عمليات
-organization | organization organisation | организаци- | ұйым- | منظمه تنظيم
+organization | organization organisation tanzim tanzeem munazzama munazzamat | организаци- танзим- | ұйым- | منظمه تنظيم
 pakistan | pakistan pakistani | пакистан- пакистанск- | пәкістан- пакистан- | باكستان باكستاني
 partnership | partnership | товариществ- | серіктестік- серіктестігі | شراكه
-party | party | парти- | партия- | حزب
+party | party hizb hezb | парти- хизб- | партия- | حزب
 peninsula | peninsula | полуостров- | түбек- | جزيره
 people | people peoples popular | народ- | халық- | شعب شعبي شعبيه
 port | port | порт- портов- | порт- | ميناء
-province | province wilayat wilayah | провинци- вилайет- | провинция- уәлаят- | ولايه
+province | province wilayat wilayah | провинци- вилайет- | провинция- уәлаят- | ولايه ولایت
 reconnaissance | reconnaissance intelligence | разведк- разведывательн- | барлау- | استطلاع استخبارات
 regiment | regiment | полк- | полк- | فوج
 republic | republic | республик- | республика- | جمهوريه
@@ -177,34 +181,34 @@ sabotage | sabotage | диверсионн- диверси- | диверсия- 
 science | science sciences scientific | наук- научн- | ғылым- ғылыми- | علوم علمي علميه
 second | second | втор- | екінші- | ثاني
 security | security | безопасност- | қауіпсіздік- | امن
-service | service services | служб- услуг- сервис- | қызмет- | خدمات خدمه
-shipping | shipping ship ships shipbuilding shipyard navigation | судоходн- судостроительн- судостроени- суд- | кеме- | شحن سفن ملاحه
-society | society | обществ- | қоғам- | جمعيه
-soldiers | soldiers soldier | солдат- воин- | сарбаз- | جنود جند
+service | service services khidamat khidmat | служб- услуг- сервис- хидамат- | қызмет- | خدمات خدمه
+shipping | shipping ship ships shipbuilding shipyard navigation | судоходн- судостроительн- судостроени- суд- шиппинг- | кеме- шиппинг- | شحن سفن ملاحه
+society | society jamiat jamiyat jamiya jamiyah jamiyyat | обществ- джамият- джамия- | қоғам- | جمعيه جمعیت
+soldiers | soldiers soldier jund junud | солдат- воин- джунд- | сарбаз- | جنود جند
 somalia | somalia somali | сомали сомалийск- | сомали- | الصومال صومالي
 south | south southern | юг- южн- | оңтүстік- | جنوب جنوبي
 space | space aerospace | космическ- космос- аэрокосмическ- | ғарыш- | فضاء
 special | special | специальн- особ- | арнайы- | خاص خاصه
-state | state | государственн- государств- | мемлекет- мемлекеттік- | دوله
+state | state dawla dawlat | государственн- государств- давла- | мемлекет- мемлекеттік- | دوله دولت
 steel | steel | стальн- | болат- | صلب
 strategic | strategic | стратегическ- | стратегиялық- | استراتيجي استراتيجيه
 sudan | sudan sudanese | судан- суданск- | судан- | السودان سوداني
-support | support supporters supporter | поддержк- сторонник- | қолдау- жақтаушы- | دعم
+support | support supporters supporter nusra nusrat ansar | поддержк- сторонник- нусра- нусрат- ансар- | қолдау- жақтаушы- | دعم نصره انصار
 syria | syria syrian | сири- сирийск- | сирия- | سوريا سوري سوريه
 technical | technical technique | техническ- техник- | техникалық- | فني فنيه
-technology | technology technologies technological tech | технологи- технологическ- | технология- технологиялық- | تكنولوجيا تقنيه تقنيات
+technology | technology technologies technological tech | технологи- технологическ- текнолоджи- технолоджи- текнолоджис- | технология- технологиялық- | تكنولوجيا تقنيه تقنيات
 tools | tool tools | инструмент- | құрал- | ادوات
-trading | trading trade trader trades | торгов- торговл- | сауда- | تجاره
+trading | trading trade trader trades | торгов- торговл- трейдинг- трэйдинг- | сауда- трейдинг- | تجاره
 transport | transport transportation | транспорт- транспортн- перевоз- | көлік- тасымал- | نقل
 trust | trust | трест- | трест- | 
 tunisia | tunisia tunisian tunisien | тунис- тунисск- | тунис- | تونس تونسي
-union | union | союз- | одақ- | اتحاد
-united | united unified | объединенн- | біріккен- | متحد متحده موحد
+union | union ittihad itihad itihaad ittehad ittihaad | союз- иттихад- | одақ- | اتحاد
+united | united unified muttahida muttahid | объединенн- муттахид- | біріккен- | متحد متحده موحد
 university | university | университет- | университет- | جامعه
 west | west western | запад- западн- | батыс- | غرب غربي
 world | world | мир- миров- всемирн- | әлем- дүниежүзі- дүниежүзілік- | عالم
 yemen | yemen yemeni | йемен- йеменск- | йемен- | اليمن يمني
-youth | youth | молодеж- молодежн- | жастар- | شباب
+youth | youth shabab | молодеж- молодежн- шабаб- | жастар- | شباب
 """
 
 #: Function words of Russian and Kazakh organisation names ("комитет по ...", "банк для ..."):
@@ -213,8 +217,8 @@ _FUNCTION_WORDS = {w: "of" for w in "по для при на в во с со о�
 
 _RU_ENDINGS = frozenset(
     """_ а я ы и у ю е о ом ем ём ой ей ою ею ам ям ами ями ах ях ов ев ь ью ья ье ьи ий ия ии ие ию ием иям иями
-    иях ый ая яя ое ее ые ого его ому ему ым им ую юю ых их ыми ими""".split()
-) | {""}
+    иях ый ая яя ое ее ые ого его ому ему ым им ую юю ых их ыми ими с""".split()
+) | {""}  # "с": an English plural written letter for sound (Энгинирс: Engineers)
 _KK_ENDING = re.compile(
     "(?:лар|лер|дар|дер|тар|тер)?"
     "(?:лық|лік|дық|дік|тық|тік|лы|лі|ды|ді|ты|ті|шы|ші)?"
@@ -226,7 +230,14 @@ _KK_ENDING = re.compile(
 #: Kazakh stem-final consonants voiced before a vowel suffix.
 _KK_VOICED = {"қ": "ғ", "к": "г", "п": "б"}
 
-_ARABIC_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ة": "ه", "ى": "ي", "ؤ": "و", "ئ": "ي", "ـ": None})
+#: Letter variants folded before lookup, the Persian and Urdu letters included (ی ک ھ ہ ۃ:
+#: تنظیم جیش is written so in Pashto, Persian and Urdu names of Arabic words).
+_ARABIC_FOLD = str.maketrans(
+    {
+        "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ؤ": "و", "ئ": "ي", "ـ": None,
+        "ی": "ي", "ې": "ي", "ک": "ك", "ھ": "ه", "ہ": "ه", "ۃ": "ه", "ە": "ه",
+    }
+)  # fmt: skip
 _ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670]")
 _ARABIC_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ل", "ف")
 
