@@ -112,3 +112,13 @@ def test_persian_and_urdu_letters_fold_to_their_arabic_forms() -> None:
 def test_a_name_written_in_another_script_meets_its_transliteration() -> None:
     assert _score("شبکه حقانی", "HAQQANI NETWORK") > 0.9
     assert _score("Сахел Консултант Энгинирс", "SAHEL CONSULTANT ENGINEERS") > 0.9
+
+
+def test_a_charitable_foundation_keeps_its_words_in_every_language() -> None:
+    # rigour reads "Благотворительный фонд" (and Stiftung) as the type NGO, but not "Charitable
+    # Foundation": left to the vocabulary, both sides keep the same words
+    assert [t.text for t in name_tokens("Международный благотворительный фонд", True)] == ["international", "charity", "foundation"]
+    assert _score("Международный благотворительный фонд", "BENEVOLENCE INTERNATIONAL FOUNDATION") > 0.95
+    # other legal forms are still read by rigour and weigh like particles
+    llc = name_tokens("Общество с ограниченной ответственностью Ромашка", True)
+    assert [t.text for t in llc if not t.particle] == ["romashka"]

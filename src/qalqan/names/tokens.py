@@ -340,7 +340,11 @@ def _tokenise(
     legal: frozenset[str] = frozenset()
     if organisation:
         lowered = name.casefold()  # rigour misses upper-case Cyrillic forms (ТОО, АО)
-        found = extract_org_types(lowered, generic=True)
+        # An NGO's type is what most of its name says (Благотворительный фонд, Stiftung: a
+        # charitable foundation), and rigour reads it in some languages, not in others
+        # ("Charitable Foundation" stays words): such names are left to the vocabulary, so a
+        # translated name keeps the words its original has.
+        found = [item for item in extract_org_types(lowered, generic=True) if item[1] != "ngo"]
         if found:
             text = replace_org_types_compare(lowered, generic=True)
             legal = frozenset(w for _, form in found for w in latinize(form).split())
