@@ -14,8 +14,9 @@ import pytest
 
 from qalqan.matching.compiled import compile_query
 from qalqan.matching.screener import Screener
-from qalqan.model import Entity, Query
+from qalqan.model import Entity, Name, Query
 from qalqan.monitoring.rescreen import (
+    NAME_SEPARATOR,
     Prefilter,
     RowError,
     SubjectRecord,
@@ -80,7 +81,26 @@ def test_subject_tokens_skip_particles_and_carry_documents() -> None:
     tokens = subject_tokens(compile_query(q)).split(" ")
     assert "#a0012345" in tokens  # normalised as the index does: no dashes, spaces or case
     assert all(t for t in tokens) and "al" not in tokens
-    assert len(tokens) == len(set(tokens))
+    assert tokens[0] == NAME_SEPARATOR  # stored name by name
+    names = " ".join(t for t in tokens if not t.startswith(("#", "="))).split(NAME_SEPARATOR)[1:]
+    assert len(names) >= 2  # the name as written and its reading with the prefix apart
+    for name in names:
+        keys = name.split()
+        assert keys and len(keys) == len(set(keys))
+    assert len(names) == len(set(names))
+
+
+def test_the_prefilter_decides_name_by_name_and_reads_old_tokens_inclusively() -> None:
+    delta = Screener([Entity("x-1", "Organization", "x", "1", (Name("TALIBAN MOVEMENT"),))])
+    prefilter = Prefilter(delta)
+    key = compile_query(make_query({"name": "Movement", "schema": "Organization"}, "k")).names[0].tokens[0].key
+    # one name of five rare tokens, one of them reached: under min_coverage of that name
+    assert not prefilter.candidate(f"{NAME_SEPARATOR} {key} zzqx qqzv wwxq xxqz")
+    # a second, lighter name of the subject covers enough: a candidate
+    assert prefilter.candidate(f"{NAME_SEPARATOR} {key} zzqx qqzv wwxq xxqz {NAME_SEPARATOR} {key} zzqx")
+    # tokens stored before names were kept apart: any reached token makes a candidate
+    assert prefilter.candidate(f"{key} zzqx qqzv wwxq xxqz")
+    assert not prefilter.candidate("zzqx qqzv wwxq")
 
 
 def test_a_ship_known_only_by_its_imo_number_passes_the_prefilter() -> None:

@@ -66,19 +66,17 @@ def _best_variants(
     keep: int,
     accept: Acceptor | None,
     cover: float,
-    flat_floor: float,
 ) -> dict[int, float]:
     """Accepted candidates' gains by their best query name (`_variant_gain`), from each
     token's gains (`parts`), for at least the `keep` best. A candidate's flat gain (over every
     token of every name) bounds its gain by any one name, so candidates are taken by flat gain
     and the rest dropped once none of them can reach the `keep` best gains found. Candidates
-    covering less than `cover` of every query name, or whose flat gain is under `flat_floor`
-    (the floor a query of one name has), are left out unless they hold a document."""
+    covering less than `cover` of every query name are left out (unless they hold a document)."""
     groups = [([parts[slot] for slot in members], weight) for members, weight in variants]
     best: dict[int, float] = {}
     floor: list[float] = []  # min-heap of the `keep` best gains so far
     for idx, bound in sorted(flat.items(), key=itemgetter(1), reverse=True):
-        if bound < flat_floor or (len(floor) >= keep and bound < floor[0]):
+        if len(floor) >= keep and bound < floor[0]:
             break
         if accept is not None and not accept(idx):
             continue
@@ -282,7 +280,6 @@ class NameIndex:
         documents: set[int],
         keep: int,
         variants: list[tuple[list[int], float]] | None = None,
-        flat_floor: float = 0.0,
     ) -> list[tuple[int, float]]:
         """The same scores with numpy, for long postings (large lists, common names): per
         (entity, token) the best expansion counts, then the tokens' gains are summed."""
@@ -333,8 +330,7 @@ class NameIndex:
             totals += np.bincount(
                 inverse, weights=gains_first * (slot_first == slots - 1), minlength=len(entity_ids)
             )  # document hits, outside every variant
-            flat = np.bincount(inverse, weights=gains_first, minlength=len(entity_ids))
-            kept = (totals > 0.0) & (flat >= flat_floor)  # the others share too little of the query
+            kept = totals > 0.0  # the others share too little of every query name
             entity_ids, totals = entity_ids[kept], totals[kept]
             if not len(totals):
                 return []
@@ -382,10 +378,9 @@ class NameIndex:
         Rahman, a Cyrillic name's other readings), one name's tokens are alternatives to
         another's, not more evidence: a candidate's gain is then that of its best name,
         `_variant_gain` of the name's tokens it shares, and candidates sharing less than
-        `min_coverage` of every name's weight, or (as for a query of one name) of the weight
-        of all the query's tokens, are left out (the gain returned to stop at is then 0). The
-        second rule is what lets monitoring's prefilter, which keeps a subject's tokens and not
-        its names, skip a subject no candidate could be scored for. Without this, a candidate holding scattered tokens of several readings
+        `min_coverage` of every name's weight are left out (the gain returned to stop at is
+        then 0; monitoring's prefilter keeps a subject's tokens name by name to decide the
+        same). Without this, a candidate holding scattered tokens of several readings
         outranks the one holding every token of one reading.
         """
         tokens = list(tokens)
@@ -405,16 +400,15 @@ class NameIndex:
             document_hits |= self.squeezed_hits(squeezed)
         relevant = frozenset(key for _, _, keys in expanded for key in keys)
         variants = self._variants(names, expanded)
-        floor = self.config.min_coverage * sum(self.rarity(t) for t in {t.key: t for t in tokens if not t.particle}.values())
         if total > _NUMPY_FROM:
-            ranked = self._accumulate_numpy(expanded, document_hits, limit * 4, variants, floor)
+            ranked = self._accumulate_numpy(expanded, document_hits, limit * 4, variants)
         else:
             parts: list[dict[int, float]] | None = [] if variants else None
             scores = self._accumulate(expanded, parts)
             for idx in document_hits:
                 scores[idx] = scores.get(idx, 0.0) + _DOCUMENT_GAIN
             if variants and parts is not None:
-                scores = _best_variants(scores, parts, variants, document_hits, limit, accept, self.config.min_coverage, floor)
+                scores = _best_variants(scores, parts, variants, document_hits, limit, accept, self.config.min_coverage)
             mass = self._mass_list
             # Ties go to the lowest entity index, whatever order the scores were summed in.
             if len(scores) <= limit * 8:
@@ -434,7 +428,9 @@ class NameIndex:
                         break
             ranked = accepted
         if variants:
-            floor = 0.0  # the candidates under the floor are already left out
+            floor = 0.0  # candidates under `min_coverage` of every name are already left out
+        else:
+            floor = self.config.min_coverage * sum(self.rarity(t) for t in {t.key: t for t in tokens if not t.particle}.values())
         return ranked[:limit], relevant, floor
 
     def _variants(

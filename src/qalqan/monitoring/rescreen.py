@@ -5,11 +5,14 @@ version added or amended, and the exact prefilter that skips the subjects it cou
 Why the prefilter is exact. `NameIndex.candidates` retrieves an entity only through a query
 token whose expansion over the index vocabulary is non-empty, or a shared document number, and
 `Screener.match` scores a retrieved entity only if its retrieval gain reaches `min_coverage` of
-the query's weight (gain = sum over query tokens of rarity x expansion similarity <= 1). So a
-subject is a candidate only when (a) one of its document numbers is in the delta index, or (b)
-the rarity of its tokens that reach the delta vocabulary adds up to at least `min_coverage` of
-the rarity of all its tokens. Both are decided from the stored token keys alone; a subject
-failing both could not get a single result from the delta screener.
+the weight of one of the query's names (gain = sum over the name's tokens of rarity x expansion
+similarity <= 1). So a subject is a candidate only when (a) one of its document numbers (or the
+letters of one of its names) is in the delta index, or (b) for one of its names, the rarity of
+the tokens that reach the delta vocabulary adds up to at least `min_coverage` of the rarity of
+all that name's tokens. Both are decided from the stored token keys alone (stored name by name,
+`NAME_SEPARATOR` before each name); a subject failing both could not get a single result from the
+delta screener. Tokens stored before names were kept apart (no separator first) cannot tell one name
+from another: such a subject is a candidate as soon as one of its tokens reaches the vocabulary.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ SQUEEZED_PREFIX = "="
 #: Columns of a subject's stored data: the screening input without the id (kept apart as the
 #: subject's external id).
 DATA_COLUMNS = tuple(c for c in QUERY_COLUMNS if c != "id")
+#: Between the token keys of two names of a subject, in its prefilter tokens.
+NAME_SEPARATOR = "/"
 #: Float slack in the coverage bound: rarity sums are compared in a different order than the
 #: index adds them; a hair of tolerance keeps the prefilter on the safe (inclusive) side.
 _COVERAGE_SLACK = 1e-9
@@ -161,14 +166,23 @@ def query_of(external_id: str, data: Mapping[str, Any]) -> Query:
 
 
 def subject_tokens(compiled: Compiled) -> str:
-    """The prefilter tokens of a compiled subject: its non-particle name-token keys (what the
-    index can retrieve by) and what it finds exactly whatever the name (`exact_keys`: document
-    numbers, and a vessel's IMO number, MMSI and call sign; the digests of its names' letters
-    without word boundaries, `SQUEEZED_PREFIX` + hex), space-separated."""
-    keys = dict.fromkeys(t.key for name in compiled.names for t in name.tokens if not t.particle)
+    """The prefilter tokens of a compiled subject: the non-particle token keys of each of its
+    names (what the index can retrieve by; `NAME_SEPARATOR` before each name, each distinct set
+    of keys once), and what it finds exactly whatever the name (`exact_keys`: document numbers,
+    and a vessel's IMO number, MMSI and call sign; the digests of its names' letters without
+    word boundaries, `SQUEEZED_PREFIX` + hex), space-separated."""
+    names: dict[tuple[str, ...], None] = {}
+    for name in compiled.names:
+        keys = tuple(dict.fromkeys(t.key for t in name.tokens if not t.particle))
+        if keys:
+            names.setdefault(keys, None)
+    words: list[str] = []
+    for keys in names:
+        words.append(NAME_SEPARATOR)  # before every name: tokens stored name by name start so
+        words.extend(keys)
     docs = sorted(DOCUMENT_PREFIX + d for d in compiled.exact_keys)
     squeezed = sorted({f"{SQUEEZED_PREFIX}{n.squeezed:x}" for n in compiled.names if n.squeezed})
-    return " ".join([*keys, *docs, *squeezed])
+    return " ".join([*words, *docs, *squeezed])
 
 
 def delta_screener(
@@ -201,8 +215,16 @@ class Prefilter:
     def candidate(self, tokens: str) -> bool:
         if not tokens:
             return False
+        words = tokens.split(" ")
+        by_name = words[0] == NAME_SEPARATOR
+        covered = False
         total = reached = 0.0
-        for key in tokens.split(" "):
+        for key in (*words[by_name:], NAME_SEPARATOR):
+            if key == NAME_SEPARATOR:  # one name's keys are all read
+                if reached > 0.0 and (not by_name or reached + _COVERAGE_SLACK >= self._coverage * total):
+                    covered = True
+                total = reached = 0.0
+                continue
             if key.startswith(DOCUMENT_PREFIX):
                 if self._index.has_document(key[len(DOCUMENT_PREFIX) :]):
                     return True
@@ -215,7 +237,7 @@ class Prefilter:
             total += weight
             if reaches:
                 reached += weight
-        return reached > 0.0 and reached + _COVERAGE_SLACK >= self._coverage * total
+        return covered
 
     @property
     def distinct_keys(self) -> int:
