@@ -101,6 +101,18 @@ def _variant_gains(shared: np.ndarray, weight: float, cover: float) -> np.ndarra
     return np.where(share >= cover, shared * np.sqrt(share), 0.0)
 
 
+def name_key_sets(names: Iterable[Sequence[Token]]) -> list[dict[str, Token]]:
+    """The distinct sets of non-particle token keys of a query's names (each with a token per
+    key), in the order the names come: what retrieval counts name by name, and what
+    monitoring's prefilter stores name by name to decide the same."""
+    distinct: dict[frozenset[str], dict[str, Token]] = {}
+    for tokens in names:
+        own = {t.key: t for t in tokens if not t.particle}
+        if own:
+            distinct.setdefault(frozenset(own), own)
+    return list(distinct.values())
+
+
 def _deletions(key: str) -> set[str]:
     return {key[:i] + key[i + 1 :] for i in range(len(key))}
 
@@ -441,17 +453,13 @@ class NameIndex:
         names hold one set of tokens between them (the flat sum is then the same thing)."""
         if len(names) < 2:
             return None
-        distinct: dict[frozenset[str], dict[str, Token]] = {}
-        for tokens in names:
-            own = {t.key: t for t in tokens if not t.particle}
-            if own:
-                distinct.setdefault(frozenset(own), own)
+        distinct = name_key_sets(names)
         if len(distinct) < 2:
             return None
         slot_of = {token.key: slot for slot, (_, token, _) in enumerate(expanded)}
         return [
             ([slot_of[key] for key in own if key in slot_of], sum(self.rarity(t) for t in own.values()))
-            for own in distinct.values()
+            for own in distinct
         ]
 
     def _document_hits(self, documents: Iterable[str]) -> set[int]:

@@ -23,7 +23,7 @@ from typing import Any
 
 from qalqan.matching.compiled import Compiled
 from qalqan.matching.config import MatchConfig
-from qalqan.matching.index import Rarity
+from qalqan.matching.index import Rarity, name_key_sets
 from qalqan.matching.screener import Screener
 from qalqan.model import Entity, ListInfo, Match, Query
 from qalqan.model.codec import content_hash
@@ -171,14 +171,9 @@ def subject_tokens(compiled: Compiled) -> str:
     of keys once), and what it finds exactly whatever the name (`exact_keys`: document numbers,
     and a vessel's IMO number, MMSI and call sign; the digests of its names' letters without
     word boundaries, `SQUEEZED_PREFIX` + hex), space-separated."""
-    names: dict[tuple[str, ...], None] = {}
-    for name in compiled.names:
-        keys = tuple(dict.fromkeys(t.key for t in name.tokens if not t.particle))
-        if keys:
-            names.setdefault(keys, None)
     words: list[str] = []
-    for keys in names:
-        words.append(NAME_SEPARATOR)  # before every name: tokens stored name by name start so
+    for keys in name_key_sets(name.tokens for name in compiled.names):  # as retrieval groups them
+        words.append(NAME_SEPARATOR)  # first too: it marks tokens stored name by name
         words.extend(keys)
     docs = sorted(DOCUMENT_PREFIX + d for d in compiled.exact_keys)
     squeezed = sorted({f"{SQUEEZED_PREFIX}{n.squeezed:x}" for n in compiled.names if n.squeezed})

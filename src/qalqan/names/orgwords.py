@@ -26,6 +26,7 @@ plural in -s; a Latin word of `MIN_TYPO_LETTERS` or more one typo from a form re
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from functools import lru_cache
 
 from rapidfuzz.distance import OSA
@@ -285,10 +286,12 @@ _MIN_STEM = 3
 #: concept: Finsnce / Finance, Egyptiaan / Egyptian, Mouvement / Movement. Shorter words are
 #: left alone, where a typo is too often another word (Marina / Marine, Forbes / Force).
 MIN_TYPO_LETTERS = 7
-_LATIN_BY_HEAD: dict[tuple[str, int], tuple[str, ...]] = {}
+#: Latin forms that a typo could be one edit from, by (first letter, length).
+_LATIN_BY_HEAD: dict[tuple[str, int], list[str]] = defaultdict(list)
 for _form in _LATIN:
     if len(_form) >= MIN_TYPO_LETTERS - 1:
-        _LATIN_BY_HEAD[(_form[0], len(_form))] = (*_LATIN_BY_HEAD.get((_form[0], len(_form)), ()), _form)
+        _LATIN_BY_HEAD[(_form[0], len(_form))].append(_form)
+del _form
 
 
 def _latin_typo(word: str) -> str | None:
